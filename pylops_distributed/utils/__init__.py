@@ -1,1 +1,5 @@
-"""Utilities: dot test."""
+"""Utilities: the dot test."""
+
+from pylops_distributed.utils.dottest import dottest
+
+__all__ = ["dottest"]

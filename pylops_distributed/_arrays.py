@@ -1,0 +1,92 @@
+"""Array helpers shared by every operator: backend detection, wrapping and input checks.
+
+This is the only module that looks at whether chunks are NumPy or CuPy; CuPy is
+never imported here (a CUDA context in the client costs memory), only recognised
+through the array's own module name.
+"""
+
+import numbers
+
+import dask.array as da
+import numpy as np
+
+#: Chunks used to wrap NumPy/CuPy inputs when an operator was built without ``chunks=``:
+#: dask's ``"auto"`` (about ``array.chunk-size``, 128 MiB, per chunk).
+DEFAULT_CHUNKS = "auto"
+
+
+def is_cupy(x):
+    """True when ``x`` is a CuPy array (or a dask array of CuPy chunks)."""
+    if isinstance(x, da.Array):
+        x = x._meta
+    return type(x).__module__.split(".")[0] == "cupy"
+
+
+def get_array_module(x):
+    """Array module (``numpy`` or ``cupy``) of ``x``'s data, for dask arrays from ``x._meta``."""
+    if is_cupy(x):
+        import cupy
+
+        return cupy
+    return np
+
+
+def is_array(x):
+    """True for dask, NumPy and CuPy arrays."""
+    return isinstance(x, (da.Array, np.ndarray)) or is_cupy(x)
+
+
+def as_dask(x, chunks=None, opname="operator"):
+    """Return ``x`` as a dask array, wrapping NumPy/CuPy arrays with ``chunks``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not an array, or its dtype is not numeric.
+    """
+    if isinstance(x, da.Array):
+        out = x
+    elif isinstance(x, np.ndarray) or is_cupy(x):
+        out = da.from_array(x, chunks=DEFAULT_CHUNKS if chunks is None else chunks, asarray=False)
+    else:
+        raise TypeError(
+            f"{opname}: expected a dask, NumPy or CuPy array, got {type(x).__name__}; "
+            f"wrap data first, e.g. da.from_array(np.asarray(x), chunks='auto')"
+        )
+    check_numeric(out.dtype, opname)
+    return out
+
+
+def check_numeric(dtype, opname):
+    """Raise TypeError unless ``dtype`` is an integer, float or complex dtype."""
+    if not np.issubdtype(np.dtype(dtype), np.number):
+        raise TypeError(
+            f"{opname}: input dtype {np.dtype(dtype)} is not numeric; "
+            "expected a float or complex array (e.g. x.astype('float64'))"
+        )
+
+
+def as_dims(dims):
+    """Normalise an int or sequence of ints to a tuple of Python ints."""
+    if isinstance(dims, numbers.Integral):
+        return (int(dims),)
+    return tuple(int(d) for d in dims)
+
+
+def normalize_axis(axis, ndim, opname="operator"):
+    """Positive axis index, with an error that names the operator."""
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{opname}: axis={axis} is out of range for dims with {ndim} axes")
+    return axis % ndim
+
+
+def result_dtype(*dtypes):
+    """dtype of an operator's output from the operator's and the input's dtypes."""
+    return np.result_type(*[np.dtype(d) for d in dtypes])
+
+
+def meta_like(x, dtype, ndim=None):
+    """An empty array of ``x``'s module (NumPy/CuPy) with ``dtype``, for ``meta=``."""
+    xp = get_array_module(x)
+    return xp.empty((0,) * (x.ndim if ndim is None else ndim), dtype=dtype)

@@ -1,0 +1,381 @@
+"""LinearOperator: the lazy base class every distributed operator derives from.
+
+An operator maps dask arrays of shape ``dims`` to dask arrays of shape ``dimsd``
+without computing anything. Subclasses implement ``_matvec`` and ``_rmatvec`` on
+N-D dask arrays; this class owns input checks and wrapping, PyLops-style flat
+inputs, and the operator algebra (``@ + - * ** .H .T .conj()``).
+"""
+
+import numbers
+
+import dask.array as da
+import numpy as np
+
+from pylops_distributed._arrays import as_dask, as_dims, check_numeric
+from pylops_distributed.stacked import StackedArray
+
+
+class LinearOperator:
+    """Lazy linear operator on N-D chunked dask arrays.
+
+    Parameters
+    ----------
+    dims : int or tuple of int
+        Shape of the model (input of ``matvec``).
+    dimsd : int or tuple of int
+        Shape of the data (output of ``matvec``).
+    dtype : str or numpy.dtype
+        Operator dtype; outputs have ``result_type(dtype, input dtype)``.
+    explicit : bool, optional
+        Whether the operator is backed by an explicit matrix.
+    forceflat : bool, optional
+        ``True``: outputs are always flat; ``False``: always of shape ``dims``/``dimsd``;
+        ``None`` (default): flat for flat inputs, N-D for N-D inputs, as in PyLops.
+    chunks : int, tuple or dict, optional
+        Chunks used to wrap NumPy/CuPy inputs (default ``"auto"``, dask's
+        ``array.chunk-size``). Dask inputs keep their own chunks.
+    name : str, optional
+        Name shown in the repr and in error messages.
+
+    Notes
+    -----
+    Every apply is lazy: ``Op @ x`` returns a dask array (or a
+    :class:`StackedArray` for stacked operators); call ``.compute()`` or
+    ``.persist()`` when you want the numbers.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> import pylops_distributed as pld
+    >>> Op = pld.Diagonal(np.arange(1.0, 5.0))
+    >>> y = Op @ da.ones(4, chunks=2)
+    >>> y.compute()
+    array([1., 2., 3., 4.])
+    >>> (Op.H @ y).compute()
+    array([ 1.,  4.,  9., 16.])
+    """
+
+    #: Which applies take a StackedArray as input: (matvec, rmatvec). Stacks set this.
+    _stacked_input = (False, False)
+
+    def __init__(self, dims, dimsd, dtype="float64", explicit=False, forceflat=None,
+                 chunks=None, name=None):
+        self.dims = as_dims(dims)
+        self.dimsd = as_dims(dimsd)
+        self.dtype = np.dtype(dtype)
+        check_numeric(self.dtype, type(self).__name__)
+        self.explicit = explicit
+        self.forceflat = forceflat
+        self.chunks = chunks
+        self.name = name
+
+    # --- shape --------------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return (int(np.prod(self.dimsd)), int(np.prod(self.dims)))
+
+    @property
+    def label(self):
+        """Class name plus user name, for messages."""
+        cls = type(self).__name__.lstrip("_")
+        return f"{cls}({self.name!r})" if self.name else cls
+
+    def __repr__(self):
+        chunks = "auto" if self.chunks is None else self.chunks
+        return (f"<{self.shape[0]}x{self.shape[1]} {self.label} dims={self.dims} "
+                f"dimsd={self.dimsd} dtype={self.dtype} chunks={chunks}>")
+
+    #: Chunks the operator requires on its input / produces on its output (None: adapts to
+    #: the input). Only operators holding chunked data (e.g. a dask matrix) set these.
+    @property
+    def chunks_in(self):
+        return None
+
+    @property
+    def chunks_out(self):
+        return None
+
+    # --- apply --------------------------------------------------------------------------------
+    def _matvec(self, x):
+        raise NotImplementedError(f"{self.label} does not implement _matvec")
+
+    def _rmatvec(self, x):
+        raise NotImplementedError(f"{self.label} does not implement _rmatvec")
+
+    def matvec(self, x):
+        """Lazy forward ``y = Op x`` for ``x`` of shape ``dims`` (or flat)."""
+        return self._apply(x, adjoint=False)
+
+    def rmatvec(self, x):
+        """Lazy adjoint ``x = Op^H y`` for ``y`` of shape ``dimsd`` (or flat)."""
+        return self._apply(x, adjoint=True)
+
+    def _apply(self, x, adjoint):
+        dims_in, dims_out = (self.dimsd, self.dims) if adjoint else (self.dims, self.dimsd)
+        kernel = self._rmatvec if adjoint else self._matvec
+        what = f"{self.label}.{'rmatvec' if adjoint else 'matvec'}"
+        size_in = int(np.prod(dims_in))
+        takes_stacked = self._stacked_input[adjoint]
+        if isinstance(x, StackedArray):
+            if x.size != size_in:
+                raise ValueError(f"{what}: expected an input of size {size_in}, "
+                                 f"got a StackedArray of size {x.size} (blocks {x.sizes})")
+            flat = False
+            if not takes_stacked:
+                x = _fit(x.ravel(), dims_in)
+        else:
+            x = as_dask(x, self.chunks, what)
+            if x.shape == dims_in:
+                flat = False
+            elif x.ndim == 1 and x.size == size_in:
+                flat = len(dims_in) > 1
+                if flat and not takes_stacked:
+                    x = x.reshape(dims_in)
+            else:
+                raise ValueError(f"{what}: expected an input of shape {dims_in} "
+                                 f"(or flat ({size_in},)), got shape {x.shape}")
+        y = kernel(x)
+        if self.forceflat or (flat and self.forceflat is None):
+            return y.ravel() if isinstance(y, StackedArray) else y.reshape(-1)
+        return _fit(y, dims_out)
+
+    def matmat(self, X):
+        """Lazy ``Op X`` for a 2-D ``X`` of shape ``(shape[1], k)``, column by column."""
+        X = as_dask(X, None, f"{self.label}.matmat")
+        if X.ndim != 2 or X.shape[0] != self.shape[1]:
+            raise ValueError(f"{self.label}.matmat: expected shape ({self.shape[1]}, k), got {X.shape}")
+        return da.stack([_flat(self.matvec(X[:, j])) for j in range(X.shape[1])], axis=1)
+
+    def rmatmat(self, X):
+        """Lazy ``Op^H X`` for a 2-D ``X`` of shape ``(shape[0], k)``, column by column."""
+        return self.H.matmat(X)
+
+    def dot(self, x):
+        """``Op @ x``: product with an operator, a scalar, a vector or a 2-D block of vectors."""
+        if isinstance(x, LinearOperator) or _is_pylops(x):
+            return _ProductLinearOperator(self, aslinearoperator(x))
+        if isinstance(x, numbers.Number):
+            return _ScaledLinearOperator(self, x)
+        if isinstance(x, StackedArray):
+            return self.matvec(x)
+        if getattr(x, "ndim", None) == 2 and x.shape[0] == self.shape[1] and tuple(x.shape) != self.dims:
+            return self.matmat(x)
+        return self.matvec(x)
+
+    __matmul__ = dot
+
+    def __mul__(self, x):
+        return self.dot(x)
+
+    def __rmul__(self, x):
+        if isinstance(x, numbers.Number):
+            return _ScaledLinearOperator(self, x)
+        return NotImplemented
+
+    __array_ufunc__ = None  # numpy scalars/arrays defer to our __rmul__
+
+    def __neg__(self):
+        return _ScaledLinearOperator(self, -1)
+
+    def __add__(self, other):
+        return _SumLinearOperator(self, aslinearoperator(other))
+
+    def __sub__(self, other):
+        return _SumLinearOperator(self, -aslinearoperator(other))
+
+    def __pow__(self, p):
+        if not isinstance(p, numbers.Integral) or p < 1:
+            raise ValueError(f"{self.label} ** {p!r}: the power must be an integer >= 1")
+        if self.shape[0] != self.shape[1]:
+            raise ValueError(f"{self.label} ** {p}: operator must be square, got shape {self.shape}")
+        out = self
+        for _ in range(p - 1):
+            out = _ProductLinearOperator(out, self)
+        return out
+
+    def __truediv__(self, other):
+        if isinstance(other, numbers.Number):
+            return _ScaledLinearOperator(self, 1.0 / other)
+        return self.div(other)
+
+    def div(self, y, niter=100, **kwargs):
+        """Solve ``Op x = y`` in the least-squares sense with :func:`~pylops_distributed.optimization.cgls`."""
+        from pylops_distributed.optimization import cgls
+
+        return cgls(self, y, niter=niter, **kwargs)[0]
+
+    # --- adjoint, transpose, conjugate --------------------------------------------------------
+    def adjoint(self):
+        return _AdjointLinearOperator(self)
+
+    H = property(adjoint)
+
+    def transpose(self):
+        return _TransposedLinearOperator(self)
+
+    T = property(transpose)
+
+    def conj(self):
+        return _ConjLinearOperator(self)
+
+    def todense(self):
+        """Dense NumPy/CuPy matrix of the operator, computed in one pass (small operators only)."""
+        eye = da.eye(self.shape[1], chunks=self.shape[1], dtype=self.dtype)
+        return self.matmat(eye).compute()
+
+
+def _flat(y):
+    return y.ravel() if isinstance(y, StackedArray) else y.reshape(-1)
+
+
+def _fit(y, dims):
+    """Reshape a dask output to ``dims`` when its shape differs (same size)."""
+    if isinstance(y, da.Array) and y.shape != dims:
+        return y.reshape(dims)
+    return y
+
+
+def _is_pylops(op):
+    try:
+        import pylops
+    except ImportError:  # pragma: no cover - pylops is a dependency
+        return False
+    return isinstance(op, pylops.LinearOperator)
+
+
+def aslinearoperator(op):
+    """Return ``op`` as a distributed operator; PyLops operators go through :class:`FromPyLops`."""
+    if isinstance(op, LinearOperator):
+        return op
+    if _is_pylops(op):
+        from pylops_distributed.frompylops import FromPyLops
+
+        return FromPyLops(op)
+    raise TypeError(f"expected a pylops_distributed or PyLops LinearOperator, got {type(op).__name__}")
+
+
+def _check_chunks_meet(producer, consumer, what):
+    out, need = producer.chunks_out, consumer.chunks_in
+    if out is not None and need is not None and tuple(out) != tuple(need):
+        raise ValueError(f"{what}: {producer.label} produces chunks {out} but {consumer.label} "
+                         f"requires input chunks {need}; rechunk one of their arrays to match")
+
+
+class _ProductLinearOperator(LinearOperator):
+    def __init__(self, A, B):
+        if A.shape[1] != B.shape[0]:
+            raise ValueError(f"{A.label} @ {B.label}: shapes {A.shape} and {B.shape} do not compose")
+        _check_chunks_meet(B, A, f"{A.label} @ {B.label}")
+        self.A, self.B = A, B
+        super().__init__(B.dims, A.dimsd, np.result_type(A.dtype, B.dtype), chunks=B.chunks)
+
+    def _matvec(self, x):
+        return self.A.matvec(_fit(self.B.matvec(x), self.A.dims))
+
+    def _rmatvec(self, x):
+        return self.B.rmatvec(_fit(self.A.rmatvec(x), self.B.dimsd))
+
+    chunks_in = property(lambda self: self.B.chunks_in)
+    chunks_out = property(lambda self: self.A.chunks_out)
+
+
+class _SumLinearOperator(LinearOperator):
+    def __init__(self, A, B):
+        if A.shape != B.shape:
+            raise ValueError(f"{A.label} + {B.label}: shapes {A.shape} and {B.shape} differ")
+        for attr in ("chunks_in", "chunks_out"):
+            a, b = getattr(A, attr), getattr(B, attr)
+            if a is not None and b is not None and tuple(a) != tuple(b):
+                raise ValueError(f"{A.label} + {B.label}: {attr} {a} and {b} do not line up")
+        self.A, self.B = A, B
+        super().__init__(A.dims, A.dimsd, np.result_type(A.dtype, B.dtype), chunks=A.chunks)
+
+    def _matvec(self, x):
+        return self.A.matvec(x) + _fit(self.B.matvec(_fit(x, self.B.dims)), self.A.dimsd)
+
+    def _rmatvec(self, x):
+        return self.A.rmatvec(x) + _fit(self.B.rmatvec(_fit(x, self.B.dimsd)), self.A.dims)
+
+    chunks_in = property(lambda self: self.A.chunks_in or self.B.chunks_in)
+    chunks_out = property(lambda self: self.A.chunks_out or self.B.chunks_out)
+
+
+class _ScaledLinearOperator(LinearOperator):
+    def __init__(self, A, alpha):
+        self.A, self.alpha = A, alpha
+        super().__init__(A.dims, A.dimsd, np.result_type(A.dtype, alpha), chunks=A.chunks)
+
+    def _matvec(self, x):
+        return self.alpha * self.A.matvec(x)
+
+    def _rmatvec(self, x):
+        return np.conj(self.alpha) * self.A.rmatvec(x)
+
+    chunks_in = property(lambda self: self.A.chunks_in)
+    chunks_out = property(lambda self: self.A.chunks_out)
+
+
+class _AdjointLinearOperator(LinearOperator):
+    def __init__(self, A):
+        self.A = A
+        super().__init__(A.dimsd, A.dims, A.dtype, chunks=A.chunks)
+        self._stacked_input = A._stacked_input[::-1]
+
+    def _matvec(self, x):
+        return self.A._rmatvec(x)
+
+    def _rmatvec(self, x):
+        return self.A._matvec(x)
+
+    def adjoint(self):
+        return self.A
+
+    H = property(adjoint)
+    chunks_in = property(lambda self: self.A.chunks_out)
+    chunks_out = property(lambda self: self.A.chunks_in)
+
+
+class _TransposedLinearOperator(_AdjointLinearOperator):
+    """``A^T x = conj(A^H conj(x))``; the conjugations vanish for real operators."""
+
+    def _matvec(self, x):
+        if np.iscomplexobj(np.empty(0, self.A.dtype)):
+            return self.A._rmatvec(x.conj()).conj()
+        return self.A._rmatvec(x)
+
+    def _rmatvec(self, x):
+        if np.iscomplexobj(np.empty(0, self.A.dtype)):
+            return self.A._matvec(x.conj()).conj()
+        return self.A._matvec(x)
+
+    def adjoint(self):
+        return _ConjLinearOperator(self.A)
+
+    H = property(adjoint)
+
+    def transpose(self):
+        return self.A
+
+    T = property(transpose)
+
+
+class _ConjLinearOperator(LinearOperator):
+    """``conj(A) x = conj(A conj(x))``; identity on real operators."""
+
+    def __init__(self, A):
+        self.A = A
+        super().__init__(A.dims, A.dimsd, A.dtype, chunks=A.chunks)
+        self._stacked_input = A._stacked_input
+        self._complex = np.iscomplexobj(np.empty(0, A.dtype))
+
+    def _matvec(self, x):
+        return self.A._matvec(x.conj()).conj() if self._complex else self.A._matvec(x)
+
+    def _rmatvec(self, x):
+        return self.A._rmatvec(x.conj()).conj() if self._complex else self.A._rmatvec(x)
+
+    def conj(self):
+        return self.A
+
+    chunks_in = property(lambda self: self.A.chunks_in)
+    chunks_out = property(lambda self: self.A.chunks_out)

@@ -1,0 +1,32 @@
+"""Shared fixtures: the threaded scheduler and a session-wide 2-process distributed cluster."""
+
+import dask
+import pytest
+from distributed import Client, LocalCluster
+
+
+@pytest.fixture(scope="session")
+def process_client():
+    """A real LocalCluster with 2 worker processes on 127.0.0.1, closed even on failure."""
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address=":0")
+    try:
+        client = Client(cluster, set_as_default=False)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+@pytest.fixture(params=["threads", "processes"])
+def scheduler(request):
+    """Run the test under dask's threaded scheduler, then under the process cluster."""
+    if request.param == "threads":
+        with dask.config.set(scheduler="threads"):
+            yield None
+    else:
+        client = request.getfixturevalue("process_client")
+        with client.as_current():
+            yield client
