@@ -101,9 +101,16 @@ def _pylops_chunk(chunk, Op, axes, adjoint, shape_in, shape_out):
     moved = xp.moveaxis(chunk, axes, front)
     batch = moved.shape[nax:]
     X = moved.reshape(int(np.prod(shape_in)), -1)
-    if X.shape[1] == 1:
-        Y = (Op.rmatvec if adjoint else Op.matvec)(X[:, 0])[:, None]
+    if xp.iscomplexobj(X) and not np.iscomplexobj(np.empty(0, Op.dtype)):
+        # real PyLops operators reject complex input: apply to both parts
+        Y = _apply_columns(Op, X.real, adjoint) + 1j * _apply_columns(Op, X.imag, adjoint)
     else:
-        Y = (Op.rmatmat if adjoint else Op.matmat)(X)
+        Y = _apply_columns(Op, X, adjoint)
     Y = Y.reshape(tuple(shape_out) + batch)
     return xp.moveaxis(Y, front, axes)
+
+
+def _apply_columns(Op, X, adjoint):
+    if X.shape[1] == 1:
+        return (Op.rmatvec if adjoint else Op.matvec)(X[:, 0])[:, None]
+    return (Op.rmatmat if adjoint else Op.matmat)(X)

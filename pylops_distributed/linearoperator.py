@@ -269,6 +269,8 @@ class _ProductLinearOperator(LinearOperator):
         self.A, self.B = A, B
         super().__init__(B.dims, A.dimsd, np.result_type(A.dtype, B.dtype), chunks=B.chunks)
 
+    label = property(lambda self: f"({self.A.label} @ {self.B.label})")
+
     def _matvec(self, x):
         return self.A.matvec(_fit(self.B.matvec(x), self.A.dims))
 
@@ -290,6 +292,8 @@ class _SumLinearOperator(LinearOperator):
         self.A, self.B = A, B
         super().__init__(A.dims, A.dimsd, np.result_type(A.dtype, B.dtype), chunks=A.chunks)
 
+    label = property(lambda self: f"({self.A.label} + {self.B.label})")
+
     def _matvec(self, x):
         return self.A.matvec(x) + _fit(self.B.matvec(_fit(x, self.B.dims)), self.A.dimsd)
 
@@ -304,6 +308,8 @@ class _ScaledLinearOperator(LinearOperator):
     def __init__(self, A, alpha):
         self.A, self.alpha = A, alpha
         super().__init__(A.dims, A.dimsd, np.result_type(A.dtype, alpha), chunks=A.chunks)
+
+    label = property(lambda self: f"({self.alpha!r} * {self.A.label})")
 
     def _matvec(self, x):
         return self.alpha * self.A.matvec(x)
@@ -321,6 +327,8 @@ class _AdjointLinearOperator(LinearOperator):
         super().__init__(A.dimsd, A.dims, A.dtype, chunks=A.chunks)
         self._stacked_input = A._stacked_input[::-1]
 
+    label = property(lambda self: f"{self.A.label}.H")
+
     def _matvec(self, x):
         return self.A._rmatvec(x)
 
@@ -337,6 +345,8 @@ class _AdjointLinearOperator(LinearOperator):
 
 class _TransposedLinearOperator(_AdjointLinearOperator):
     """``A^T x = conj(A^H conj(x))``; the conjugations vanish for real operators."""
+
+    label = property(lambda self: f"{self.A.label}.T")
 
     def _matvec(self, x):
         if np.iscomplexobj(np.empty(0, self.A.dtype)):
@@ -367,6 +377,8 @@ class _ConjLinearOperator(LinearOperator):
         super().__init__(A.dims, A.dimsd, A.dtype, chunks=A.chunks)
         self._stacked_input = A._stacked_input
         self._complex = np.iscomplexobj(np.empty(0, A.dtype))
+
+    label = property(lambda self: f"{self.A.label}.conj()")
 
     def _matvec(self, x):
         return self.A._matvec(x.conj()).conj() if self._complex else self.A._matvec(x)

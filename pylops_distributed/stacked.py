@@ -205,3 +205,13 @@ def split_flat(x, shapes):
         pieces.append(piece.reshape(s) if len(s) != 1 else piece)
         start += n
     return pieces
+
+
+def split_input(x, shapes):
+    """Blocks of shapes ``shapes`` from a StackedArray (same block sizes) or a flat dask array."""
+    sizes = tuple(int(np.prod(s)) for s in shapes)
+    if isinstance(x, StackedArray):
+        if x.sizes == sizes:
+            return x.split(shapes)
+        x = x.ravel()
+    return split_flat(x.reshape(-1), shapes)

@@ -42,12 +42,11 @@ def assert_like_pylops(Op, POp, chunks, dtype, rtol=None, check_dot=True):
     np.testing.assert_allclose(np.asarray(fwd_c).ravel(), (POp @ x.ravel()).ravel(), rtol=rtol, atol=atol)
     np.testing.assert_allclose(np.asarray(adj_c).ravel(), (POp.H @ y.ravel()).ravel(), rtol=rtol, atol=atol)
     if check_dot:
-        cflag = 3 if np.iscomplexobj(np.empty(0, dtype)) else 0
+        cflag = 3 if np.iscomplexobj(np.empty(0, np.result_type(dtype, Op.dtype))) else 0
         assert dottest(Op, complexflag=cflag, rtol=max(rtol, 1e-6) * 10)
 
 
-def new_tasks(y, x):
-    """Tasks that computing ``y`` adds on top of the graph of ``x``."""
-    graphs = [dict(v.__dask_graph__()) for v in ((y,) if not isinstance(y, tuple) else y)]
-    keys = set().union(*graphs)
-    return len(keys - set(dict(x.__dask_graph__())))
+def new_tasks(y, *inputs):
+    """Tasks that computing ``y`` adds on top of the graphs of ``inputs`` (e.g. persisted arrays)."""
+    known = set().union(*[dict(v.__dask_graph__()) for v in inputs])
+    return len(set(dict(y.__dask_graph__())) - known)

@@ -4,6 +4,7 @@ import dask.array as da
 import numpy as np
 
 from pylops_distributed._arrays import as_dims, is_array, normalize_axis, result_dtype
+from pylops_distributed._graph import map_chunks, new_token
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -28,8 +29,9 @@ class Diagonal(LinearOperator):
 
     Notes
     -----
-    One multiplication task per chunk; a dask ``diag`` whose chunks differ from the
-    input's is aligned by dask (rechunked).
+    One multiplication task per chunk: an in-memory ``diag`` is sliced inside each
+    task; a dask ``diag`` whose chunks differ from the input's is aligned by dask
+    (rechunked).
 
     Examples
     --------
@@ -56,10 +58,16 @@ class Diagonal(LinearOperator):
             diag = diag.reshape(shape)
         self.diag, self.axis = diag, axis
         self._diagc = diag.conj() if np.iscomplexobj(np.empty(0, diag.dtype)) else diag
+        self._token = new_token()
         super().__init__(dims, dims, dtype, name=name, chunks=chunks)
 
     def _multiply(self, d, x):
-        return (x * d).astype(result_dtype(self.dtype, d.dtype, x.dtype), copy=False)
+        dtype = result_dtype(self.dtype, d.dtype, x.dtype)
+        if isinstance(d, da.Array):
+            return (x * d).astype(dtype, copy=False)
+        # in-memory diag: each task multiplies its chunk by the matching slice (no rechunk)
+        return map_chunks(_multiply_chunk, x, d, dtype, prefix="diagonal", token=self._token,
+                          dtype=dtype)
 
     def _matvec(self, x):
         return self._multiply(self.diag, x)
@@ -71,3 +79,9 @@ class Diagonal(LinearOperator):
         """The diagonal as a dense matrix (small operators only)."""
         d = self.diag.compute() if isinstance(self.diag, da.Array) else self.diag
         return np.diag(np.broadcast_to(d, self.dims).ravel())
+
+
+def _multiply_chunk(chunk, d, dtype, block_info=None):
+    loc = block_info[0]["array-location"]
+    piece = d[tuple(slice(None) if n == 1 else slice(a, b) for n, (a, b) in zip(d.shape, loc))]
+    return (chunk * piece).astype(dtype, copy=False)

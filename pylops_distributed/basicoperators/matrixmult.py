@@ -5,7 +5,9 @@ import warnings
 import dask.array as da
 import numpy as np
 
-from pylops_distributed._arrays import as_dims, is_array, result_dtype
+from dask.base import tokenize
+
+from pylops_distributed._arrays import as_dims, is_array, meta_like, result_dtype
 from pylops_distributed._graph import map_chunks, new_token
 from pylops_distributed.linearoperator import LinearOperator
 
@@ -34,8 +36,9 @@ class MatrixMult(LinearOperator):
     Notes
     -----
     Forward: one ``A`` block times one ``x`` block per task, then a sum over the
-    column blocks of ``A``; with ``A`` in one column block this is one task per
-    chunk of ``x``. On a distributed cluster pass a persisted dask ``A``
+    column blocks of ``A``. A chunked dask ``A`` never moves: the input is
+    rechunked along axis 0 to its column chunks when they differ. An in-memory
+    ``A`` is sliced to the input's chunks. On a distributed cluster pass a persisted dask ``A``
     (``client.persist(da.from_array(A, chunks=...))``) when you apply the operator
     many times: a NumPy ``A`` travels inside every graph.
 
@@ -63,14 +66,6 @@ class MatrixMult(LinearOperator):
         self.otherdims = otherdims
         self._sparse = _is_sparse(A)
         self._token = new_token()
-        complex_A = np.iscomplexobj(np.empty(0, A.dtype))
-        if isinstance(A, da.Array):
-            self._A, self._AH = A, (A.conj().T if complex_A else A.T)
-        elif not self._sparse:
-            self._A = da.from_array(A, chunks=A.shape, asarray=False, name=f"matrixmult-A-{self._token}")
-            AH = A.conj().T if complex_A else A.T
-            self._AH = da.from_array(AH, chunks=AH.shape, asarray=False,
-                                     name=f"matrixmult-AH-{self._token}")
         super().__init__((M, *otherdims), (N, *otherdims), dtype, explicit=not otherdims,
                          forceflat=forceflat, name=name, chunks=chunks)
 
@@ -86,25 +81,48 @@ class MatrixMult(LinearOperator):
             return (self.A.chunks[0],)
         return None
 
-    def _apply_matrix(self, A, x):
+    def _apply_matrix(self, x, adjoint):
+        A = self.A
         dtype = result_dtype(self.dtype, A.dtype, x.dtype)
         if self._sparse:
+            A = A.conj().T.tocsr() if adjoint else A
             x = x.rechunk({0: -1})
             chunks = ((A.shape[0],),) + x.chunks[1:]
             return map_chunks(_sparse_chunk, x, A, prefix="matrixmult", token=self._token,
                               dtype=dtype, chunks=chunks)
-        if A.chunks[1] != x.chunks[0]:
-            if len(A.chunks[1]) == 1:
-                A = A.rechunk({1: x.chunks[0]})
-            else:
-                x = x.rechunk({0: A.chunks[1]})
-        return da.tensordot(A, x, axes=(1, 0)).astype(dtype, copy=False)
+        axis = 0 if adjoint else 1  # the axis of A contracted with x
+        if isinstance(A, da.Array):  # never move a chunked matrix: align the vector to it
+            x = x.rechunk({0: A.chunks[axis]})
+        else:  # in-memory matrix: cut it like the vector's chunks (one slice a chunk)
+            chunks = [A.shape[0], A.shape[1]]
+            chunks[axis] = x.chunks[0]
+            A = da.from_array(A, chunks=tuple(chunks), asarray=False,
+                              name=f"matrixmult-A-{tokenize(self._token, chunks)}")
+        a_ind, other = ("ji" if adjoint else "ij"), tuple("klmnopqrstuvw"[:x.ndim - 1])
+        name = f"matrixmult-{tokenize(self._token, x.name, adjoint)}"
+        meta = meta_like(x, dtype)
+        if len(x.chunks[0]) == 1:  # one block along the contraction: one task per output chunk
+            return da.blockwise(_matmul_block, ("i", *other), A, a_ind, x, ("j", *other),
+                                adjoint=adjoint, contracted=False, concatenate=True, dtype=dtype,
+                                meta=meta, name=name)
+        partial = da.blockwise(_matmul_block, ("i", "j", *other), A, a_ind, x, ("j", *other),
+                               adjoint=adjoint, contracted=True, dtype=dtype, meta=meta, name=name)
+        return partial.sum(axis=1, dtype=dtype)
 
     def _matvec(self, x):
-        return self._apply_matrix(self.A if self._sparse else self._A, x)
+        return self._apply_matrix(x, False)
 
     def _rmatvec(self, x):
-        return self._apply_matrix(self.A.conj().T.tocsr() if self._sparse else self._AH, x)
+        return self._apply_matrix(x, True)
+
+
+def _matmul_block(a, x, adjoint, contracted):
+    """``a @ x`` (``a^H @ x`` for the adjoint) along x's first axis; with ``contracted`` the
+    result keeps a length-1 axis 1 for the sum over blocks that follows."""
+    if adjoint:
+        a = a.conj().T
+    y = (a @ x.reshape(x.shape[0], -1)).reshape((a.shape[0],) + x.shape[1:])
+    return y[:, None] if contracted else y
 
 
 def _is_sparse(A):

@@ -1,0 +1,45 @@
+"""Block: a block matrix of operators, built as a VStack of HStacks."""
+
+from pylops_distributed.basicoperators.hstack import HStack
+from pylops_distributed.basicoperators.vstack import VStack
+
+
+class Block(VStack):
+    r"""Block matrix :math:`[[\mathbf{A}_{11}, \mathbf{A}_{12}], [\mathbf{A}_{21}, \mathbf{A}_{22}]]`.
+
+    Parameters
+    ----------
+    ops : list of lists of LinearOperator
+        Rows of distributed or PyLops operators; operators in a row share their
+        number of rows, operators in a column their number of columns.
+    nproc, parallel_kind : optional
+        Accepted for PyLops compatibility.
+    forceflat : bool, optional
+        See :class:`~pylops_distributed.LinearOperator`.
+    dtype : str, optional
+        Operator dtype (default: the operators' common result type).
+    chunks : optional
+        Chunks used to wrap NumPy/CuPy inputs.
+
+    Notes
+    -----
+    Model and data are flat or :class:`~pylops_distributed.StackedArray` (one
+    block per column / row of operators).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import pylops_distributed as pld
+    >>> I = pld.Identity(2)
+    >>> Op = pld.Block([[I, 2 * I], [3 * I, 4 * I]])
+    >>> (Op @ da.ones(4, chunks=2)).compute()
+    array([3., 3., 7., 7.])
+    """
+
+    def __init__(self, ops, nproc=1, forceflat=None, parallel_kind="multiproc", dtype=None, chunks=None):
+        rows = [list(row) for row in ops]
+        if not rows or len({len(row) for row in rows}) != 1:
+            raise ValueError(f"Block: ops must be a non-empty list of rows of equal length, got row "
+                             f"lengths {[len(row) for row in rows]}")
+        super().__init__([HStack(row, dtype=dtype) for row in rows], forceflat=forceflat,
+                         dtype=dtype, chunks=chunks)
