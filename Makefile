@@ -15,10 +15,14 @@ demo: $(VENV)/.installed-test
 	$(PY) examples/demo.py
 
 test: $(VENV)/.installed-test
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -m "not gpu" tests
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
+
+# On a machine with a CUDA GPU and the gpu extra installed: the CuPy tests.
+test-gpu: $(VENV)/.installed-test
+	$(PY) -m pytest -q -m gpu tests

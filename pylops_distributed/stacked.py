@@ -148,7 +148,7 @@ class StackedArray:
 
     def compute(self, **kwargs):
         """Compute all blocks in one pass and return them concatenated flat (NumPy or CuPy)."""
-        return dask.compute(self, **kwargs)[0]
+        return compute_all(self, **kwargs)[0]
 
     # --- dask collection protocol: dask.compute/persist and Client.compute/persist accept it ---
     def __dask_graph__(self):
@@ -166,7 +166,7 @@ class StackedArray:
     __dask_optimize__ = staticmethod(da.Array.__dask_optimize__)
     __dask_scheduler__ = staticmethod(da.Array.__dask_scheduler__)
 
-    def __dask_postcompute__(self):
+    def __dask_postcompute__(self):  # see compute_all for blocks that depend on each other
         return _concat_results, (tuple(b.__dask_postcompute__() for b in self.blocks),)
 
     def __dask_postpersist__(self):
@@ -179,10 +179,29 @@ class StackedArray:
         return np.asarray(out, dtype=dtype)
 
 
-def _concat_results(results, finalizers):
-    parts = [fn(r, *args) for r, (fn, args) in zip(results, finalizers)]
+def _concat(parts):
     xp = get_array_module(parts[0])
     return xp.concatenate([xp.asarray(p).ravel() for p in parts])
+
+
+def _concat_results(results, finalizers):
+    return _concat([fn(r, *args) for r, (fn, args) in zip(results, finalizers)])
+
+
+def compute_all(*collections, **kwargs):
+    """``dask.compute`` that also takes StackedArrays (returned concatenated flat), in one pass.
+
+    Unlike ``dask.compute(stacked)``, this also works when one block is computed
+    from another (e.g. ``VStack([Op, 2 * Op])``), which dask's finalize step of a
+    single collection does not support.
+    """
+    flat, spans = [], []
+    for c in collections:
+        blocks = c.blocks if isinstance(c, StackedArray) else (c,)
+        spans.append((len(flat), len(blocks), isinstance(c, StackedArray)))
+        flat.extend(blocks)
+    results = dask.compute(*flat, **kwargs)
+    return tuple(_concat(results[i:i + n]) if stacked else results[i] for i, n, stacked in spans)
 
 
 def _rebuild(dsk, rebuilders, rename=None):

@@ -1,10 +1,10 @@
 """Test helpers: random inputs and the comparison of an operator with its PyLops twin."""
 
-import dask
 import dask.array as da
 import numpy as np
 
 from pylops_distributed import StackedArray
+from pylops_distributed.stacked import compute_all
 from pylops_distributed.utils import dottest
 
 DTYPES = ["float32", "float64", "complex128"]
@@ -37,7 +37,7 @@ def assert_like_pylops(Op, POp, chunks, dtype, rtol=None, check_dot=True):
         else:
             assert out.shape == tuple(dims), (out.shape, dims)
             assert isinstance(out._meta, np.ndarray)
-    fwd_c, adj_c = dask.compute(fwd, adj)
+    fwd_c, adj_c = compute_all(fwd, adj)
     atol = rtol * max(1.0, float(np.abs(x).max()))
     np.testing.assert_allclose(np.asarray(fwd_c).ravel(), (POp @ x.ravel()).ravel(), rtol=rtol, atol=atol)
     np.testing.assert_allclose(np.asarray(adj_c).ravel(), (POp.H @ y.ravel()).ravel(), rtol=rtol, atol=atol)

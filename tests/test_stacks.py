@@ -90,3 +90,13 @@ def test_stack_mismatch_errors():
         pld.VStack([pld.Identity(3), np.eye(3)])
     with pytest.raises(ValueError, match="Block: ops must be a non-empty list of rows of equal length"):
         pld.Block([[pld.Identity(3)], [pld.Identity(3), pld.Identity(3)]])
+
+
+def test_blocks_computed_from_each_other(scheduler):
+    """VStack([D, 2 * D]): the second block is built on the first; computing and persisting work."""
+    d = rand((12, 5), "float64", seed=12)
+    Op, POp = pld.VStack([pld.Diagonal(d), 2 * pld.Diagonal(d)]), pylops.VStack([pylops.Diagonal(d), 2 * pylops.Diagonal(d)])
+    x = rand((12, 5), "float64", seed=13)
+    y = Op @ da.from_array(x, chunks=(3, 5))
+    np.testing.assert_allclose(y.compute(), POp @ x)
+    np.testing.assert_allclose(np.asarray(y.persist()), POp @ x)

@@ -1,9 +1,9 @@
 """Dot test: checks that an operator's adjoint matches its forward."""
 
-import dask
 import numpy as np
 
 from pylops_distributed._arrays import as_dask
+from pylops_distributed.stacked import compute_all
 
 
 def dottest(Op, nr=None, nc=None, rtol=1e-6, atol=1e-21, complexflag=0, raiseerror=True,
@@ -59,7 +59,7 @@ def dottest(Op, nr=None, nc=None, rtol=1e-6, atol=1e-21, complexflag=0, raiseerr
 
     u = rand(Op.dims, complexflag in (2, 3))
     v = rand(Op.dimsd, complexflag in (1, 3))
-    y, x = dask.compute(Op.matvec(as_dask(u, Op.chunks)), Op.rmatvec(as_dask(v, Op.chunks)))
+    y, x = compute_all(Op.matvec(as_dask(u, Op.chunks)), Op.rmatvec(as_dask(v, Op.chunks)))
     xp = np if backend == "numpy" else __import__("cupy")
     yy = complex(xp.vdot(xp.asarray(y).ravel(), v.ravel()))
     uu = complex(xp.vdot(u.ravel(), xp.asarray(x).ravel()))
