@@ -36,6 +36,10 @@ class LinearOperator:
         ``array.chunk-size``). Dask inputs keep their own chunks.
     name : str, optional
         Name shown in the repr and in error messages.
+    clinear : bool, optional
+        Whether the operator is complex-linear (``False`` for operators such as
+        ``Real`` that are only linear over the reals; the dot test then compares
+        real inner products).
 
     Notes
     -----
@@ -59,7 +63,7 @@ class LinearOperator:
     _stacked_input = (False, False)
 
     def __init__(self, dims, dimsd, dtype="float64", explicit=False, forceflat=None,
-                 chunks=None, name=None):
+                 chunks=None, name=None, clinear=True):
         self.dims = as_dims(dims)
         self.dimsd = as_dims(dimsd)
         self.dtype = np.dtype(dtype)
@@ -68,6 +72,7 @@ class LinearOperator:
         self.forceflat = forceflat
         self.chunks = chunks
         self.name = name
+        self.clinear = clinear
 
     # --- shape --------------------------------------------------------------------------------
     @property
@@ -267,7 +272,8 @@ class _ProductLinearOperator(LinearOperator):
             raise ValueError(f"{A.label} @ {B.label}: shapes {A.shape} and {B.shape} do not compose")
         _check_chunks_meet(B, A, f"{A.label} @ {B.label}")
         self.A, self.B = A, B
-        super().__init__(B.dims, A.dimsd, np.result_type(A.dtype, B.dtype), chunks=B.chunks)
+        super().__init__(B.dims, A.dimsd, np.result_type(A.dtype, B.dtype), chunks=B.chunks,
+                         clinear=A.clinear and B.clinear)
 
     label = property(lambda self: f"({self.A.label} @ {self.B.label})")
 
@@ -290,7 +296,8 @@ class _SumLinearOperator(LinearOperator):
             if a is not None and b is not None and tuple(a) != tuple(b):
                 raise ValueError(f"{A.label} + {B.label}: {attr} {a} and {b} do not line up")
         self.A, self.B = A, B
-        super().__init__(A.dims, A.dimsd, np.result_type(A.dtype, B.dtype), chunks=A.chunks)
+        super().__init__(A.dims, A.dimsd, np.result_type(A.dtype, B.dtype), chunks=A.chunks,
+                         clinear=A.clinear and B.clinear)
 
     label = property(lambda self: f"({self.A.label} + {self.B.label})")
 
@@ -307,7 +314,8 @@ class _SumLinearOperator(LinearOperator):
 class _ScaledLinearOperator(LinearOperator):
     def __init__(self, A, alpha):
         self.A, self.alpha = A, alpha
-        super().__init__(A.dims, A.dimsd, np.result_type(A.dtype, alpha), chunks=A.chunks)
+        super().__init__(A.dims, A.dimsd, np.result_type(A.dtype, alpha), chunks=A.chunks,
+                         forceflat=A.forceflat, clinear=A.clinear)
 
     label = property(lambda self: f"({self.alpha!r} * {self.A.label})")
 
@@ -324,7 +332,8 @@ class _ScaledLinearOperator(LinearOperator):
 class _AdjointLinearOperator(LinearOperator):
     def __init__(self, A):
         self.A = A
-        super().__init__(A.dimsd, A.dims, A.dtype, chunks=A.chunks)
+        super().__init__(A.dimsd, A.dims, A.dtype, chunks=A.chunks, forceflat=A.forceflat,
+                         clinear=A.clinear)
         self._stacked_input = A._stacked_input[::-1]
 
     label = property(lambda self: f"{self.A.label}.H")
@@ -374,7 +383,8 @@ class _ConjLinearOperator(LinearOperator):
 
     def __init__(self, A):
         self.A = A
-        super().__init__(A.dims, A.dimsd, A.dtype, chunks=A.chunks)
+        super().__init__(A.dims, A.dimsd, A.dtype, chunks=A.chunks, forceflat=A.forceflat,
+                         clinear=A.clinear)
         self._stacked_input = A._stacked_input
         self._complex = np.iscomplexobj(np.empty(0, A.dtype))
 
