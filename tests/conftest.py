@@ -20,6 +20,15 @@ def process_client():
         cluster.close()
 
 
+@pytest.fixture(autouse=True)
+def no_leaked_default_client():
+    """A test must not leave a distributed client set as dask's default scheduler behind."""
+    before = dask.config.get("scheduler", None)
+    yield
+    after = dask.config.get("scheduler", None)
+    assert after == before, f"test left dask's scheduler set to {after!r} (a client not closed?)"
+
+
 @pytest.fixture(params=["threads", "processes"])
 def scheduler(request):
     """Run the test under dask's threaded scheduler, then under the process cluster."""

@@ -55,7 +55,7 @@ def make_security(value):
                 "package: pip install 'pylops_distributed[tls]'"
             ) from err
     if isinstance(value, dict):
-        value = {k.replace("_", "-"): v for k, v in value.items()}
+        value = {k.replace("_", "-"): v for k, v in value.items() if v is not None}
         unknown = set(value) - set(_KEYS)
         if unknown or "ca-file" not in value or "cert" not in value:
             raise ValueError(
