@@ -8,6 +8,7 @@ from pylops_distributed.linearoperator import LinearOperator, aslinearoperator
 from pylops_distributed.stacked import StackedArray
 from pylops_distributed.frompylops import FromPyLops
 from pylops_distributed.basicoperators import *  # noqa: F401,F403
-from pylops_distributed import basicoperators, utils
+from pylops_distributed.signalprocessing import *  # noqa: F401,F403
+from pylops_distributed import basicoperators, optimization, signalprocessing, utils
 
 __version__ = "0.1.0"

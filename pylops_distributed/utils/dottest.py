@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from pylops_distributed._arrays import as_dask
 from pylops_distributed.stacked import compute_all
 
 
@@ -58,7 +57,7 @@ def dottest(Op, nr=None, nc=None, rtol=1e-6, atol=1e-21, complexflag=0, raiseerr
 
     u = rand(Op.dims, complexflag in (2, 3))
     v = rand(Op.dimsd, complexflag in (1, 3))
-    y, x = compute_all(Op.matvec(as_dask(u, Op.chunks)), Op.rmatvec(as_dask(v, Op.chunks)))
+    y, x = compute_all(Op.matvec(u), Op.rmatvec(v))  # wrapped with the operator's chunks
     y, x, u, v = (xp.asarray(a).ravel() for a in (y, x, u, v))
     if getattr(Op, "clinear", True):
         yy, uu = complex(xp.vdot(y, v)), complex(xp.vdot(u, x))
