@@ -17,7 +17,7 @@ demo: $(VENV)/.installed-test
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q -m "not gpu" tests
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test,bench
 	$(PY) benchmarks/run.py
 
 clean:
