@@ -20,6 +20,9 @@ import numpy as np
 import pytest
 from distributed import get_task_stream
 
+from pylops_distributed import MatrixMult
+from pylops_distributed.optimization import cgls
+
 VENV_BIN = os.path.dirname(sys.executable)
 
 
@@ -37,21 +40,19 @@ def _block(seed, i, rows, ncols):
     return block
 
 
-def _solve_small_problem(client, seed=0, nrows=60, ncols=40, nblocks=None, niter=60):
-    """Solve ``min ||A x - y||`` (A 60x40, dense) by CGLS with dask.array on ``client``'s workers.
+def _solve_small_problem(client, seed=0, nrows=60, ncols=40, nblocks=None, niter=30):
+    """Solve ``min ||A x - y||`` (A 60x40, dense) with our CGLS on ``client``'s workers.
 
     The row blocks of ``A`` are scattered to the workers in turn (one block per worker), so every
-    worker holds data and runs tasks. Only dask/numpy functions enter the graph: workers started
-    outside pytest (dask CLI, SLURM jobs) cannot import this module. Asserts the solution equals
-    ``numpy.linalg.lstsq``'s.
+    worker holds data and runs tasks. Workers started outside pytest (dask CLI, SLURM jobs) run
+    the project's venv, so they import pylops_distributed but not this module. Asserts the
+    solution equals ``numpy.linalg.lstsq``'s.
 
     Returns
     -------
     dict
         ``x`` (numpy), ``workers`` (addresses of the workers that ran tasks), ``iterations``.
     """
-    # TODO(lead): switch to pylops_distributed.optimization.cgls once it lands:
-    #   x, istop, iit, r1norm, r2norm, cost = cgls(MatrixMult(Ad), yd, niter=niter, tol=1e-10)
     workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
     assert workers, "the cluster has no workers"
     nblocks = nblocks or len(workers)
@@ -68,23 +69,10 @@ def _solve_small_problem(client, seed=0, nrows=60, ncols=40, nblocks=None, niter
         xtrue = np.arange(1.0, ncols + 1)
         noise = np.random.default_rng(seed).standard_normal(nrows)
         yd = client.persist(Ad @ xtrue + da.from_array(noise, chunks=Ad.chunks[0]))
-        # CGLS (Paige & Saunders), plain dask.array; one blocking check every 10 iterations
-        x = da.zeros(ncols, chunks=ncols)
-        s = yd
-        r = Ad.T @ s
-        c, kold = r, r @ r
-        k0 = float(client.compute(kold).result())
-        for it in range(niter):
-            q = Ad @ c
-            a = kold / (q @ q)
-            x, s = x + a * c, s - a * q
-            r = Ad.T @ s
-            k = r @ r
-            c, kold = r + (k / kold) * c, k
-            if it % 10 == 9:  # persist (the graph stays small) and check convergence
-                x, s, c, kold = client.persist([x, s, c, kold])
-                if float(client.compute(kold).result()) < 1e-20 * k0:
-                    break
+        # our CGLS: one blocking scalar fetch every 10 iterations
+        with client.as_current():
+            x, istop, it, r1norm, r2norm, cost = cgls(MatrixMult(Ad), yd, niter=niter, tol=0,
+                                                      check_every=10)
         xs = client.compute(x).result()
     A = np.concatenate(client.gather(futures))[:nrows]
     xref = np.linalg.lstsq(A, A @ xtrue + noise, rcond=None)[0]
@@ -92,7 +80,7 @@ def _solve_small_problem(client, seed=0, nrows=60, ncols=40, nblocks=None, niter
     ran_on = {t["worker"] for t in ts.data}
     assert ran_on <= set(workers), (ran_on, workers)
     del futures
-    return {"x": xs, "workers": ran_on, "iterations": it + 1}
+    return {"x": xs, "workers": ran_on, "iterations": it}
 
 
 # -------------------------------------------------------------------------------------------------
