@@ -50,6 +50,15 @@ def _real_dtype(dtype):
     return np.empty(0, dtype).real.dtype
 
 
+def _predicted_memory(name, Op, nmodel, ndata, show, unit):
+    """Bytes of ``nmodel`` model-size and ``ndata`` data-size vectors, as PyLops' memory_usage."""
+    memuse = (nmodel * Op.shape[1] + ndata * Op.shape[0]) * np.dtype(Op.dtype).itemsize
+    if show:
+        scale = {"B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30}[unit]
+        print(f"{name} predicted memory usage: {memuse / scale:.2f} {unit}")
+    return memuse
+
+
 class _CheckedSolver(Solver):
     """Shared machinery: input conversion, the convergence check and the run loop."""
 
@@ -210,11 +219,7 @@ class CG(_CheckedSolver):
     _nbar = 55
 
     def memory_usage(self, show=False, unit="B"):
-        nbytes = np.dtype(self.Op.dtype).itemsize
-        memuse = (2 * self.Op.shape[1] + 4 * self.Op.shape[0]) * nbytes
-        if show:
-            print(f"CG predicted memory usage: {memuse / {'B': 1, 'KB': 2**10, 'MB': 2**20, 'GB': 2**30}[unit]:.2f} {unit}")
-        return memuse
+        return _predicted_memory("CG", self.Op, 2, 4, show, unit)
 
     def setup(self, y, x0=None, niter=None, damp=0.0, tol=1e-4, preallocate=False, show=False,
               check_every=10):
@@ -366,11 +371,7 @@ class CGLS(_CheckedSolver):
     """
 
     def memory_usage(self, show=False, unit="B"):
-        nbytes = np.dtype(self.Op.dtype).itemsize
-        memuse = (5 * self.Op.shape[1] + 3 * self.Op.shape[0]) * nbytes
-        if show:
-            print(f"CGLS predicted memory usage: {memuse / {'B': 1, 'KB': 2**10, 'MB': 2**20, 'GB': 2**30}[unit]:.2f} {unit}")
-        return memuse
+        return _predicted_memory("CGLS", self.Op, 5, 3, show, unit)
 
     def setup(self, y, x0=None, niter=None, damp=0.0, tol=1e-4, preallocate=False, show=False,
               check_every=10):
@@ -657,11 +658,7 @@ class LSQR(_CheckedSolver):
         )
 
     def memory_usage(self, show=False, unit="B"):
-        nbytes = np.dtype(self.Op.dtype).itemsize
-        memuse = (5 * self.Op.shape[1] + 2 * self.Op.shape[0]) * nbytes
-        if show:
-            print(f"LSQR predicted memory usage: {memuse / {'B': 1, 'KB': 2**10, 'MB': 2**20, 'GB': 2**30}[unit]:.2f} {unit}")
-        return memuse
+        return _predicted_memory("LSQR", self.Op, 5, 2, show, unit)
 
     def setup(self, y, x0=None, damp=0.0, atol=1e-08, btol=1e-08, conlim=100000000.0, niter=10,
               calc_var=True, preallocate=False, show=False, check_every=10):
