@@ -243,3 +243,15 @@ def test_four_axes():
                        "float64")
     assert_like_pylops(pld.Gradient(dims, dtype="complex128"), pylops.Gradient(dims, dtype="complex128"),
                        (2, 5, 3, 4), "complex128")
+
+
+@pytest.mark.parametrize("name", ["FirstDirectionalDerivative", "SecondDirectionalDerivative"])
+@pytest.mark.parametrize("dtype", ["float32", "complex64"])
+def test_directional_output_dtype_like_pylops(name, dtype):
+    """With a float64 per-point ``v``, the output dtype follows PyLops (which differs per operator)."""
+    v = np.random.default_rng(3).standard_normal((2, 8, 9))
+    x = np.random.default_rng(4).standard_normal((8, 9)).astype(dtype)
+    Op, POp = getattr(pld, name)((8, 9), v, dtype=dtype), getattr(pylops, name)((8, 9), v, dtype=dtype)
+    out, ref = (Op @ x).compute(), POp @ x
+    assert out.dtype == ref.dtype
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)

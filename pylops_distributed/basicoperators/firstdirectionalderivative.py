@@ -32,6 +32,14 @@ def directional_terms(opname, dims, v, sampling, edge, kind):
     return fwd, adj, constant, sampling
 
 
+def point_directions(v, dtype):
+    """Per-point directions in the operator's precision: PyLops' SecondDirectionalDerivative
+    returns the operator's dtype (its FirstDirectionalDerivative promotes with ``v``'s)."""
+    real = np.empty(0, dtype).real.dtype
+    target = np.result_type(real, np.complex64) if np.iscomplexobj(np.empty(0, v.dtype)) else real
+    return v if v.dtype == target else v.astype(target)
+
+
 class FirstDirectionalDerivative(StencilOperator):
     r"""First directional derivative :math:`\mathbf{v} \cdot \nabla x` (PyLops'
     ``FirstDirectionalDerivative``).

@@ -2,7 +2,8 @@
 
 from pylops_distributed._arrays import as_dims
 from pylops_distributed._stencils import StencilOperator, chain_kernel, chain_reach
-from pylops_distributed.basicoperators.firstdirectionalderivative import directional_terms
+from pylops_distributed.basicoperators.firstdirectionalderivative import (
+    directional_terms, point_directions)
 
 
 class SecondDirectionalDerivative(StencilOperator):
@@ -52,6 +53,7 @@ class SecondDirectionalDerivative(StencilOperator):
         else:
             stages = ((tuple(fwd), "wout"), (tuple(neg_adj), "win"))
         super().__init__(dims, dims, dtype, name=name, chunks=chunks)
+        weights = None if constant else point_directions(v, self.dtype)
         plan = dict(kernel=chain_kernel, corners=True, depth=chain_reach(stages, len(dims)),
-                    weights=None if constant else v, kwargs=dict(stages=stages))
+                    weights=weights, kwargs=dict(stages=stages))
         self._setup(plan, plan)
