@@ -129,9 +129,13 @@ class LinearOperator:
             if not takes_stacked:
                 x = _fit(x.ravel(), dims_in)
         else:
-            x = self._wrap(x, dims_in, takes_stacked, what)
+            flat = False
+            if (getattr(x, "ndim", None) == 1 and not isinstance(x, da.Array) and len(dims_in) > 1
+                    and x.size == size_in and not takes_stacked):
+                x, flat = x.reshape(dims_in), True  # a free view of an in-memory flat vector
+            x = self._wrap(x, what)
             if x.shape == dims_in:
-                flat = False
+                pass
             elif x.ndim == 1 and x.size == size_in:
                 flat = len(dims_in) > 1
                 if flat and not takes_stacked:
@@ -144,18 +148,12 @@ class LinearOperator:
             return y.ravel() if isinstance(y, StackedArray) else y.reshape(-1)
         return _fit(y, dims_out)
 
-    def _wrap(self, x, dims_in, takes_stacked, what):
-        """Dask arrays pass; NumPy/CuPy arrays are wrapped with ``self.chunks`` where those fit
-        (a flat in-memory vector is viewed as ``dims_in`` first, which costs nothing)."""
-        if isinstance(x, da.Array):
-            return as_dask(x, None, what)
+    def _wrap(self, x, what):
+        """Dask arrays pass; NumPy/CuPy arrays are wrapped with ``self.chunks`` where they fit."""
         chunks = self.chunks
-        if getattr(x, "ndim", None) == 1 and len(dims_in) > 1 and x.size == np.prod(dims_in) \
-                and not takes_stacked:
-            return as_dask(x.reshape(dims_in), chunks, what).reshape(-1)
         if isinstance(chunks, (tuple, list)) and len(chunks) != getattr(x, "ndim", -1):
             chunks = None  # chunks given for the other side of the operator
-        return as_dask(x, chunks, what)
+        return as_dask(x, None if isinstance(x, da.Array) else chunks, what)
 
     def matmat(self, X):
         """Lazy ``Op X`` for a 2-D ``X`` of shape ``(shape[1], k)``, column by column."""
