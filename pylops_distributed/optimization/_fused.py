@@ -61,6 +61,9 @@ from pylops_distributed.basicoperators.diagonal import Diagonal
 from pylops_distributed.basicoperators.matrixmult import MatrixMult
 from pylops_distributed.basicoperators.vstack import VStack
 from pylops_distributed.frompylops import FromPyLops, _pylops_chunk
+from pylops_distributed.optimization._recycle import ChunkState, axpy as _axpy
+from pylops_distributed.optimization._recycle import empty as recycled_empty
+from pylops_distributed.optimization._recycle import using as recycling
 from pylops_distributed.linearoperator import (_AdjointLinearOperator, _ConjLinearOperator,
                                                _ProductLinearOperator, _ScaledLinearOperator,
                                                _SumLinearOperator, _TransposedLinearOperator)
@@ -107,6 +110,31 @@ class _Runner:
         if self.client is not None:
             return self.client.get(dsk, keys, sync=False)
         return self.get(dsk, keys)
+
+    def homes(self, n):
+        """Worker address for each of ``n`` chunks in contiguous runs (None for each if local).
+
+        A chunk's tasks then follow its (large) state, so every worker gets its share of the
+        iterations, and neighbouring chunks mostly share a worker (their halos stay local).
+        """
+        if self.client is None:
+            return [None] * n
+        workers = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
+        if not workers:
+            return [None] * n
+        return [workers[i * len(workers) // n] for i in range(n)]
+
+    def run_at(self, dsk, keys, homes):
+        """``run``, each group of ``keys`` preferring its worker in ``homes`` (aligned with keys)."""
+        if self.client is None or all(h is None for h in homes):
+            return self.run(dsk, keys)
+        out = {}
+        for home in dict.fromkeys(homes):
+            mine = [k for k, h in zip(keys, homes) if h == home]
+            sub = {k: dsk[k] for k in mine}
+            futs = self.client.get(sub, mine, sync=False, workers=[home], allow_other_workers=True)
+            out.update(zip(mine, futs))
+        return [out[k] for k in keys]
 
     def share(self, obj):
         """Ship a read-only object to the workers once (a future), or keep it (local)."""
@@ -371,7 +399,10 @@ def _eval(node, xb, b0, o0, o1, ax, n, adjoint, dtype):
         ostop = list(shape)
         borig = [0] * xb.ndim
         ostart[ax], ostop[ax], borig[ax] = o0, o1, b0
-        return stencil_sum(xb, tuple(borig), terms, tuple(ostart), tuple(ostop), dtype)
+        out = None
+        if _xp(xb) is np:
+            out = recycled_empty([b - a for a, b in zip(ostart, ostop)], dtype)
+        return stencil_sum(xb, tuple(borig), terms, tuple(ostart), tuple(ostop), dtype, out=out)
     if kind == "fixed":
         return _eval(node[2] if adjoint else node[1], xb, b0, o0, o1, ax, n, False, dtype)
     if kind == "diag":
@@ -423,13 +454,6 @@ def _iadd(w, part, src):
     return w
 
 
-def _axpy(y, a, x):
-    """New ``y + a x`` in two passes, inputs untouched (task inputs are never mutated)."""
-    out = x * a
-    out += y
-    return out
-
-
 def _l_norms(st):
     return (sum(_sq(si) for si in st.s), _sq(st.x))
 
@@ -479,7 +503,7 @@ def _scalars_of(smalls, damp):
 def _l_apply(x, s, r, cext, nlo, plan, ctx, damp):
     """Given c on the halo-extended block (parts written by the caller), apply Op and Op^H."""
     node = plan.v
-    ax, c0, c1, n, dtype, lo_f, hi_f, lo_a, hi_a = ctx
+    ax, c0, c1, n, dtype, lo_f, hi_f, lo_a, hi_a, token = ctx
     b0 = c0 - nlo
     c = _take(cext, ax, nlo, nlo + (c1 - c0))
     q0, q1 = max(0, c0 - lo_a), min(n, c1 + hi_a)
@@ -492,13 +516,13 @@ def _l_apply(x, s, r, cext, nlo, plan, ctx, damp):
     if damp != 0:
         w = _iadd(w, damp * c, cext)
     dots = (sum(_sq(q) for q in qs), _sq(c), _sq(r), _dotre(r, w), _sq(w))
-    return _State(x=x, s=s, r=r, c=c, q=qs, w=w, dots=dots)
+    return ChunkState(token, x=x, s=s, r=r, c=c, q=qs, w=w, dots=dots)
 
 
 def _ext_block(xp, parts, ax, dtype):
     shape = list(parts[0][0].shape)
     shape[ax] = sum(p[0].shape[ax] for p in parts)
-    return xp.empty(tuple(shape), dtype=dtype)
+    return recycled_empty(shape, dtype) if xp is np else xp.empty(tuple(shape), dtype=dtype)
 
 
 def _l_start(x, s, r, prev, nxt, plan, ctx, damp):
@@ -511,7 +535,8 @@ def _l_start(x, s, r, prev, nxt, plan, ctx, damp):
         [nxt.rt] if nxt is not None and hi else [])
     nlo = parts[0].shape[ax] if len(parts) > 1 and prev is not None and lo else 0
     cext = xp.concatenate(parts, axis=ax) if len(parts) > 1 else r.copy()
-    return _l_apply(x, list(s), r, cext, nlo, plan, ctx, damp)
+    with recycling(ctx[-1]):
+        return _l_apply(x, list(s), r, cext, nlo, plan, ctx, damp)
 
 
 def _l_rows(st, lo, hi, ax):
@@ -532,6 +557,11 @@ def _l_rows(st, lo, hi, ax):
 
 def _l_iter(st, smalls, prev, nxt, plan, ctx, damp, rdtype):
     """One CGLS iteration of a chunk: x += a c; s -= a q; r -= a w; c = r + b c; Op^H Op c."""
+    with recycling(ctx[-1]):
+        return _l_iter_body(st, smalls, prev, nxt, plan, ctx, damp, rdtype)
+
+
+def _l_iter_body(st, smalls, prev, nxt, plan, ctx, damp, rdtype):
     ax, lo, hi = ctx[0], ctx[5] + ctx[7], ctx[6] + ctx[8]
     a, b = _scalars_of(smalls, damp)
     a, b = rdtype.type(a), rdtype.type(b)
@@ -789,24 +819,24 @@ class _LocalEngine(_Engine):
         self.plan = self.runner.share(self.node)
         n = self.Op.dims[self.ax]
         bounds = np.cumsum((0,) + self.y.chunks[self.ax])
-        self.ctx = [(self.ax, int(bounds[i]), int(bounds[i + 1]), n, self.dtype) + tuple(self.reach)
-                    for i in range(self.nchunks)]
+        self.ctx = [(self.ax, int(bounds[i]), int(bounds[i + 1]), n, self.dtype)
+                    + tuple(self.reach) + (self.token,) for i in range(self.nchunks)]
         self.mchunks = mchunks
         N = self.nchunks
-        dsk, rk, sk, ek = {}, [], [], []
-        for i in range(N):
-            k = self.key("r", i)
-            dsk[k] = (_l_rows_of, r_v[i], self.lo, self.hi, self.ax)
-            rk.append(k)
+        rk = [self.key("r", i) for i in range(N)]
+        rows0 = self.runner.run({k: (_l_rows_of, r_v[i], self.lo, self.hi, self.ax)
+                                 for i, k in enumerate(rk)}, rk)
+        dsk, sk, ek = {}, [], []
         for i in range(N):
             k = self.key("start", i)
-            dsk[k] = (_l_start, x_v[i], s_v[i], r_v[i], rk[i - 1] if i > 0 else None,
-                      rk[i + 1] if i < N - 1 else None, self.plan, self.ctx[i], self.damp)
+            dsk[k] = (_l_start, x_v[i], s_v[i], r_v[i], rows0[i - 1] if i > 0 else None,
+                      rows0[i + 1] if i < N - 1 else None, self.plan, self.ctx[i], self.damp)
             sk.append(k)
             e = self.key("rows", i)
             dsk[e] = (_l_rows, k, self.lo, self.hi, self.ax)
             ek.append(e)
-        out = self.runner.run(dsk, sk + ek)
+        homes = self.runner.homes(N)
+        out = self.runner.run_at(dsk, sk + ek, homes + homes)
         self.st, self.edges = list(out[:N]), list(out[N:])
         return self._x()
 
@@ -925,17 +955,14 @@ class _RowEngine(_Engine):
             gk.append(g)
         mk = self.key("model")
         dsk[mk] = (_r_model_init, x_v, gk, self.damp, self.rdtype)
+        # every task in dsk runs (the in-process runner does not cull): build only the needed ones
+        start = _r2_start if self.replicated else _r_fwd
         fk = []
         for i in range(N):
-            f = self.key("fwd", i)
-            dsk[f] = (_r_fwd, mk, dk[i], self.A_v[i])
+            f = self.key("start", i)
+            dsk[f] = (start, mk, dk[i], self.A_v[i])
             fk.append(f)
         if self.replicated:
-            fk = []
-            for i in range(N):
-                f = self.key("start", i)
-                dsk[f] = (_r2_start, mk, dk[i], self.A_v[i])
-                fk.append(f)
             self.D = list(self.runner.run(dsk, fk))
             self.M = self.D[0]
             return self._x()
