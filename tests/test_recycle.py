@@ -15,9 +15,16 @@ from pylops_distributed.optimization import _recycle
 from _helpers import rand
 
 
+def test_recycling_is_on_here():
+    """On CPython 3.11-3.13 with the GIL the reference counts are as the pool assumes."""
+    assert _recycle.ENABLED and _recycle._counts_as_expected()
+
+
 def test_state_gives_back_only_free_arrays():
     token = "test-free"
     with _recycle.using(token) as pool:
+        for shape in ((12, 10), (10, 10)):  # shapes the solve allocates
+            assert _recycle.empty(shape, "float64").shape == shape
         held = rand((10, 10), "float64")
         ext = rand((12, 10), "float64", seed=1)
         ext_id, free_id = id(ext), None
@@ -34,6 +41,34 @@ def test_state_gives_back_only_free_arrays():
         assert id(_recycle.empty((12, 10), "float64")) == ext_id
         before = held.copy()
     np.testing.assert_array_equal(held, before)
+
+
+def test_pool_keeps_only_reusable_arrays_of_wanted_shapes():
+    pool = _recycle.Pool()
+    assert pool.take((5,), np.dtype("float64")) is None  # now (5,) float64 is wanted
+    readonly = np.zeros(5)
+    readonly.flags.writeable = False
+    for a in (np.zeros(6), np.zeros(5, "float32"), readonly, np.zeros(10)[::2],
+              np.asfortranarray(np.zeros((5, 1)))[:, 0]):
+        pool.give(a)
+    assert pool.free == {}
+    ok = np.zeros(5)
+    pool.give(ok)
+    assert pool.take((5,), np.dtype("float64")) is ok
+
+
+def test_solve_releases_its_states_and_pool(scheduler):
+    n0, n1 = 24, 10
+    Op, POp = pld.Laplacian((n0, n1)), pylops.Laplacian((n0, n1))
+    y = (POp @ rand(n0 * n1, "float64", seed=6)).reshape(n0, n1)
+    solver = CGLS(Op)
+    x = solver.solve(da.from_array(y, chunks=(6, n1)), niter=4, tol=0)[0]
+    token = solver._engine.token
+    assert solver._engine.st is None  # the result does not hold the solver's states
+    np.testing.assert_allclose(np.ravel(x.compute()),
+                               np.ravel(pcgls(POp, y.ravel(), niter=4, tol=0)[0]), rtol=1e-9)
+    gc.collect()
+    assert token not in _recycle._POOLS  # (in this process; workers drop theirs alike)
 
 
 def test_pool_lives_as_long_as_the_states():

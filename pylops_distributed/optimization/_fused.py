@@ -745,6 +745,10 @@ class _Engine:
     def key(self, what, *idx):
         return (f"{self.prefix}-{what}-{self.token}", self.it) + idx
 
+    def release(self):
+        """Drop the per-chunk solver states (once the result no longer needs them)."""
+        self.st = self.edges = self.D = self.M = None
+
 
 class _LocalEngine(_Engine):
     """CGLS for local operators, model and data chunked alike along one axis."""

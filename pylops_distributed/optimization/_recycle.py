@@ -34,21 +34,30 @@ _current = threading.local()
 class Pool:
     """Spare NumPy arrays of one solve, by (shape, dtype)."""
 
-    __slots__ = ("free", "__weakref__")
+    __slots__ = ("free", "wanted", "__weakref__")
 
     def __init__(self):
         self.free = {}
+        self.wanted = set()  # (shape, dtype) asked for: other arrays are never kept
 
     def take(self, shape, dtype):
+        self.wanted.add((shape, dtype))
         try:
             return self.free[(shape, dtype)].pop()
         except (KeyError, IndexError):
             return None
 
     def give(self, a):
+        if (a.shape, a.dtype) not in self.wanted or not _reusable(a):
+            return
         spare = self.free.setdefault((a.shape, a.dtype), [])
         if len(spare) < KEEP:
             spare.append(a)
+
+
+def _reusable(a):
+    f = a.flags
+    return f.owndata and f.writeable and f.c_contiguous
 
 
 def pool_for(token):
@@ -104,16 +113,19 @@ class ChunkState:
         return _restore, (self._token, kw)
 
     def __del__(self):
-        pool = self.__dict__.pop("_pool", None)
-        if pool is None:
-            return
-        held = []
-        for value in self.__dict__.values():
-            held.extend(value if isinstance(value, list) else [value])
-        del value
-        self.__dict__.clear()
-        while held:  # each array is now referenced by `held` only, unless held elsewhere too
-            _give_if_free(pool, held.pop())
+        try:
+            pool = self.__dict__.pop("_pool", None)
+            if pool is None or not ENABLED:
+                return
+            held = []
+            for value in self.__dict__.values():
+                held.extend(value if isinstance(value, list) else [value])
+            del value
+            self.__dict__.clear()
+            while held:  # each array is now referenced by `held` only, unless held elsewhere
+                _give_if_free(pool, held.pop())
+        except Exception:  # pragma: no cover - e.g. at interpreter shutdown
+            pass
 
 
 def _give_if_free(pool, a):
@@ -131,6 +143,29 @@ def _give_if_free(pool, a):
             pool.give(base)
 
 
+def _counts_as_expected():
+    """Whether this interpreter counts references as :func:`_give_if_free` assumes.
+
+    CPython 3.11-3.13 with the GIL does; 3.14 borrows references to local variables (counts
+    one lower) and free-threaded builds let other threads take references meanwhile, so
+    there recycling is off rather than risking a buffer that someone still reads.
+    """
+    if getattr(sys, "_is_gil_enabled", lambda: True)() is False:
+        return False
+    pool = Pool()
+    four, six = ((4,), np.dtype(np.float64)), ((6,), np.dtype(np.float64))
+    pool.wanted.update((four, six))
+    held = np.zeros(4)
+    _give_if_free(pool, held)  # still referenced here: must not be given
+    ext = np.zeros(6)
+    free = [np.zeros(4), ext[1:5]]  # an unreferenced array, and the only view of `ext`
+    del ext
+    while free:
+        _give_if_free(pool, free.pop())
+    got4, got6 = pool.free.get(four, []), pool.free.get(six, [])
+    return len(got4) == 1 and got4[0] is not held and len(got6) == 1
+
+
 @sizeof.register(ChunkState)
 def _sizeof_state(st):
     # the scheduler keeps a chunk's tasks where its (large) state lives: tell it the size
@@ -139,3 +174,8 @@ def _sizeof_state(st):
 
 def _restore(token, kw):
     return ChunkState(token, **kw)
+
+
+#: Recycling is on where reference counts behave as checked at import (see
+#: :func:`_counts_as_expected`).
+ENABLED = _counts_as_expected()

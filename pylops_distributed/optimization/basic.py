@@ -471,6 +471,7 @@ class CGLS(_CheckedSolver):
     def _on_check(self, values, x, show):
         if not self.cost:
             self.cost1 = []
+            self._cost0 = None  # fetched: its (setup) states may go
             if self.iiter > 0:
                 self._record(*values[3:6], 0)
         self._record(*values[:3], self.iiter)
@@ -528,6 +529,12 @@ class CGLS(_CheckedSolver):
                        show=show, check_every=check_every)
         x = self.run(x, niter, show=show, itershow=itershow)
         self.finalize(show)
+        if self._engine is not None:
+            # the result gets chunks of its own, so that the solver's states (and their
+            # recycled buffers) can go now rather than when the user drops x
+            (x,) = persist(x)
+            self._x_last = x
+            self._engine.release()
         return self._output(x), self.istop, self.iiter, self.r1norm, self.r2norm, self.cost
 
 
