@@ -405,9 +405,14 @@ class StencilOperator(LinearOperator):
 
     Subclasses set ``self._plans = (forward, adjoint)``, each a dict with ``kernel``,
     ``depth`` (per axis of the input), ``kwargs`` for the kernel and optionally ``lead``,
-    ``drop``, ``weights`` (an array aligned with the input, e.g. directions ``v``) and
-    ``corners`` (True for chains of stencils, which read diagonal neighbours).
+    ``drop``, ``weights`` (an array aligned with the input, e.g. directions ``v``),
+    ``corners`` (True for chains of stencils, which read diagonal neighbours) and
+    ``promote`` (dtypes the output is promoted with, besides the operator's).
     """
+
+    #: Output dtype from the operator's and the input's (PyLops' convolutions, smoothing),
+    #: rather than the operator's for a real input (PyLops' derivatives).
+    _promote_input = False
 
     def _setup(self, forward, adjoint):
         self._plans = (forward, adjoint)
@@ -428,7 +433,13 @@ class StencilOperator(LinearOperator):
         others = ()
         if plan.get("weights") is not None:
             others = (self._weights_like(plan["weights"], x),)
-        dtype = result_dtype(self.dtype, x.dtype, *[o.dtype for o in others])
+        # as PyLops' derivatives: a real input gives the operator's dtype (float64 data
+        # through a float32 operator comes out float32); a complex input through a real
+        # operator stays complex (PyLops would drop its imaginary part); ``promote`` adds
+        # the directions' dtype where PyLops' result depends on it
+        promote_input = self._promote_input or np.iscomplexobj(np.empty(0, x.dtype))
+        base = result_dtype(self.dtype, x.dtype) if promote_input else self.dtype
+        dtype = result_dtype(base, *plan.get("promote", ()))
         prefix = type(self).__name__.lower() + ("-adjoint" if adjoint else "")
         return map_halo(plan["kernel"], x, *others, depth=dict(enumerate(plan["depth"])),
                         prefix=prefix, token=self._token, dtype=dtype, lead=plan.get("lead", ()),

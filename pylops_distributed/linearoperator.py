@@ -167,7 +167,8 @@ class LinearOperator:
         return self.H.matmat(X)
 
     def dot(self, x):
-        """``Op @ x``: product with an operator, a scalar, a vector or a 2-D block of vectors."""
+        """``Op @ x``: product with an operator, a scalar, a vector or a block of vectors
+        (2-D ``(shape[1], k)``, or ``(*dims, k)`` giving ``(*dimsd, k)`` as in PyLops)."""
         if isinstance(x, LinearOperator) or _is_pylops(x):
             return _ProductLinearOperator(self, aslinearoperator(x))
         if isinstance(x, numbers.Number):
@@ -176,6 +177,10 @@ class LinearOperator:
             return self.matvec(x)
         if getattr(x, "ndim", None) == 2 and x.shape[0] == self.shape[1] and tuple(x.shape) != self.dims:
             return self.matmat(x)
+        shape = tuple(getattr(x, "shape", ()))
+        if len(shape) == len(self.dims) + 1 and shape[:-1] == self.dims and not self.forceflat:
+            x = self._wrap(x, f"{self.label}.dot")
+            return da.stack([self.matvec(x[..., j]) for j in range(shape[-1])], axis=-1)
         return self.matvec(x)
 
     __matmul__ = dot

@@ -139,3 +139,18 @@ def test_pylops_operators_compose():
     x = rand((6, 5), "float64")
     np.testing.assert_allclose((Op @ x).compute(), POp @ x)
     np.testing.assert_allclose(dask.compute((A + P).H @ x)[0], (PA + P).H @ x)
+
+
+@pytest.mark.parametrize("chunks", [None, (4, 8, 1), (11, 3, 2)])
+def test_dims_shaped_block_of_vectors_like_pylops(chunks):
+    """``Op @ x`` with ``x`` of shape ``(*dims, k)``: k vectors, ``(*dimsd, k)`` out (PyLops)."""
+    x = rand((11, 8, 3), "float64", seed=11)
+    xin = x if chunks is None else da.from_array(x, chunks=chunks)
+    for Op, POp in ((pld.FirstDerivative((11, 8), axis=0), pylops.FirstDerivative((11, 8), axis=0)),
+                    (pld.Gradient((11, 8)), pylops.Gradient((11, 8))),
+                    (pld.Diagonal(rand((11, 8), "float64", seed=12)),
+                     pylops.Diagonal(rand((11, 8), "float64", seed=12)))):
+        ref = POp @ x
+        out = Op @ xin
+        assert out.shape == ref.shape
+        np.testing.assert_allclose(out.compute(), ref, rtol=1e-12)

@@ -40,6 +40,19 @@ def test_smoothing2d(par, nsmooth, dtype):
                        par["chunks"], dtype)
 
 
+@pytest.mark.parametrize("axes", [(1, 0), (-1, 0), (0, 1)])
+def test_smoothing2d_axes_order_on_2d_dims(axes):
+    """On 2-D dims PyLops runs the first window length along axis 0 whatever the axes order."""
+    Op = Smoothing2D((7, 3), (13, 11), axes=axes)
+    assert_like_pylops(Op, pylops.Smoothing2D((7, 3), (13, 11), axes=axes), (5, 4), "float64")
+
+
+def test_zero_length_is_identity_as_in_pylops():
+    for Op, POp in ((Smoothing1D(0, (13, 11), axis=0), pylops.Smoothing1D(0, (13, 11), axis=0)),
+                    (Smoothing2D((0, 3), (13, 11)), pylops.Smoothing2D((0, 3), (13, 11)))):
+        assert_like_pylops(Op, POp, (5, 4), "float64")
+
+
 @pytest.mark.parametrize("dtype", ["float32", "complex128"])
 def test_schedulers(scheduler, dtype):
     for Op, POp in ((Smoothing1D(5, (20, 9), axis=0, dtype=dtype),
@@ -51,7 +64,7 @@ def test_schedulers(scheduler, dtype):
 
 def test_errors():
     with pytest.raises(ValueError, match="Smoothing1D"):
-        Smoothing1D(0, (5, 5))
+        Smoothing1D(-1, (5, 5))
     with pytest.raises(ValueError, match="Smoothing2D"):
         Smoothing2D((3,), (5, 5))
     assert Smoothing1D(4, 10).nsmooth == 5

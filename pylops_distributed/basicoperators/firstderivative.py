@@ -38,7 +38,9 @@ class FirstDerivative(StencilOperator):
     Second-order centred stencil :math:`y_i = (x_{i+1} - x_{i-1}) / 2\Delta x`, fourth order
     :math:`y_i = (x_{i-2}/12 - 2x_{i-1}/3 + 2x_{i+1}/3 - x_{i+2}/12)/\Delta x`, forward
     :math:`y_i = (x_{i+1} - x_i)/\Delta x`, backward :math:`y_i = (x_i - x_{i-1})/\Delta x`;
-    ends as in PyLops (zero, or one-sided with ``edge=True``).
+    ends as in PyLops (zero, or one-sided with ``edge=True``). The adjoint is always the
+    exact transpose of the forward; PyLops' is not for ``order=5, edge=True`` on an axis of
+    3 samples, where the two differ.
 
     One task per chunk: chunks along ``axis`` exchange a halo as deep as the stencil
     (1 sample, 2 for ``order=5``) and no more; other axes exchange nothing. Forward and

@@ -32,6 +32,15 @@ def directional_terms(opname, dims, v, sampling, edge, kind):
     return fwd, adj, constant, sampling
 
 
+def promotions(v):
+    """Output promotions (forward, adjoint) from the directions, as PyLops: its
+    FirstDirectionalDerivative multiplies by ``v`` last (the forward takes ``v``'s dtype) and
+    its adjoint ends in the operator's dtype; a complex ``v`` makes both complex."""
+    vdtype = np.asarray(v).dtype if not hasattr(v, "dtype") else v.dtype
+    complex_v = np.iscomplexobj(np.empty(0, vdtype))
+    return (vdtype,), ((vdtype,) if complex_v else ())
+
+
 def point_directions(v, dtype):
     """Per-point directions in the operator's precision: PyLops' SecondDirectionalDerivative
     returns the operator's dtype (its FirstDirectionalDerivative promotes with ``v``'s)."""
@@ -86,9 +95,12 @@ class FirstDirectionalDerivative(StencilOperator):
         self.v, self.edge, self.kind = v, edge, kind
         super().__init__(dims, dims, dtype, name=name, chunks=chunks)
         if constant:
-            self._setup(*sum_plans(fwd, adj, len(dims)))
+            plans = sum_plans(fwd, adj, len(dims))
         else:
-            self._setup(dict(kernel=weighted_kernel, depth=reach(fwd, len(dims)), weights=v,
-                             kwargs=dict(terms=tuple(fwd), adjoint=False)),
-                        dict(kernel=weighted_kernel, depth=reach(adj, len(dims)), weights=v,
-                             kwargs=dict(terms=tuple(adj), adjoint=True)))
+            plans = (dict(kernel=weighted_kernel, depth=reach(fwd, len(dims)), weights=v,
+                          kwargs=dict(terms=tuple(fwd), adjoint=False)),
+                     dict(kernel=weighted_kernel, depth=reach(adj, len(dims)), weights=v,
+                          kwargs=dict(terms=tuple(adj), adjoint=True)))
+        for plan, promote in zip(plans, promotions(v)):
+            plan["promote"] = promote
+        self._setup(*plans)

@@ -3,7 +3,7 @@
 from pylops_distributed._arrays import as_dims
 from pylops_distributed._stencils import StencilOperator, chain_kernel, chain_reach
 from pylops_distributed.basicoperators.firstdirectionalderivative import (
-    directional_terms, point_directions)
+    directional_terms, point_directions, promotions)
 
 
 class SecondDirectionalDerivative(StencilOperator):
@@ -54,6 +54,8 @@ class SecondDirectionalDerivative(StencilOperator):
             stages = ((tuple(fwd), "wout"), (tuple(neg_adj), "win"))
         super().__init__(dims, dims, dtype, name=name, chunks=chunks)
         weights = None if constant else point_directions(v, self.dtype)
+        # PyLops: the operator's dtype, complex with a complex v
+        promote = promotions(v)[1]
         plan = dict(kernel=chain_kernel, corners=True, depth=chain_reach(stages, len(dims)),
-                    weights=weights, kwargs=dict(stages=stages))
+                    weights=weights, promote=promote, kwargs=dict(stages=stages))
         self._setup(plan, plan)

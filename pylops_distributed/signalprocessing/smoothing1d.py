@@ -36,11 +36,13 @@ class Smoothing1D(StencilOperator):
     Smoothing2D
     """
 
+    _promote_input = True  # as PyLops' convolutions
+
     def __init__(self, nsmooth, dims, axis=-1, dtype="float64", name="S", chunks=None):
         dims = as_dims(dims)
         nsmooth = int(nsmooth)
-        if nsmooth < 1:
-            raise ValueError(f"Smoothing1D: nsmooth={nsmooth} must be >= 1, e.g. Smoothing1D(5, dims)")
+        if nsmooth < 0:
+            raise ValueError(f"Smoothing1D: nsmooth={nsmooth} must be >= 0, e.g. Smoothing1D(5, dims)")
         if nsmooth % 2 == 0:
             nsmooth += 1
         self.nsmooth = nsmooth

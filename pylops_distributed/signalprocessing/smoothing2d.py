@@ -11,7 +11,9 @@ class Smoothing2D(StencilOperator):
     Parameters
     ----------
     nsmooth : tuple of int
-        Window lengths; even lengths are made odd (``+1``), as in PyLops.
+        Window lengths; even lengths are made odd (``+1``, so 0 gives 1), as in PyLops. On
+        2-D ``dims`` the first length runs along axis 0 whatever the order of ``axes``, as
+        in PyLops.
     dims : tuple of int
         Model (and data) shape, at least 2 axes.
     axes : tuple of int, optional
@@ -34,17 +36,22 @@ class Smoothing2D(StencilOperator):
     Smoothing1D
     """
 
+    _promote_input = True  # as PyLops' convolutions
+
     def __init__(self, nsmooth, dims, axes=(-2, -1), dtype="float64", name="S", chunks=None):
         dims = as_dims(dims)
         nsmooth = [int(n) for n in nsmooth]
-        if len(nsmooth) != 2 or min(nsmooth) < 1 or len(axes) != 2:
+        if len(nsmooth) != 2 or min(nsmooth) < 0 or len(axes) != 2:
             raise ValueError(f"Smoothing2D: nsmooth={nsmooth} and axes={tuple(axes)} must be two "
-                             "positive lengths and two axes, e.g. Smoothing2D((5, 3), dims)")
+                             "lengths >= 0 and two axes, e.g. Smoothing2D((5, 3), dims)")
         nsmooth = [n + 1 if n % 2 == 0 else n for n in nsmooth]
         self.nsmooth = tuple(nsmooth)
         self.axes = tuple(normalize_axis(ax, len(dims), "Smoothing2D") for ax in axes)
+        # as PyLops: on 2-D dims the window's first length always runs along axis 0, whatever
+        # the order of ``axes`` (Convolve2D then applies its 2-D filter as is)
+        window_axes = (0, 1) if len(dims) == 2 else self.axes
         stages = tuple((((ax, box_stencil(n, dims[ax]), 1.0),), None)
-                       for ax, n in reversed(list(zip(self.axes, nsmooth))))
+                       for ax, n in reversed(list(zip(window_axes, nsmooth))))
         super().__init__(dims, dims, dtype, name=name, chunks=chunks)
         plan = dict(kernel=chain_kernel, corners=True, depth=chain_reach(stages, len(dims)),
                     kwargs=dict(stages=stages))
