@@ -36,6 +36,9 @@ def _problems(dtype):
                    on_gpu(A @ rand(30, dtype, 3), 15)),
         "laplacian": (pld.Laplacian((24, 18), dtype=dtype), L,
                       on_gpu((L @ xt.ravel()).reshape(24, 18), (6, 18))),
+        # one chunk: the iterations between checks run as one task
+        "laplacian-1chunk": (pld.Laplacian((24, 18), dtype=dtype), L,
+                             on_gpu((L @ xt.ravel()).reshape(24, 18), (24, 18))),
     }
 
 
@@ -55,7 +58,7 @@ def _check_cgls(Op, POp, y, fused=True):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
-@pytest.mark.parametrize("case", ["matrix", "laplacian"])
+@pytest.mark.parametrize("case", ["matrix", "laplacian", "laplacian-1chunk"])
 @pytest.mark.parametrize("fused", [True, False])
 def test_cgls_cupy_threads(dtype, case, fused):
     Op, POp, y = _problems(dtype)[case]
@@ -96,7 +99,7 @@ def cuda_client():
         cluster.close()
 
 
-@pytest.mark.parametrize("case", ["matrix", "laplacian"])
+@pytest.mark.parametrize("case", ["matrix", "laplacian", "laplacian-1chunk"])
 def test_cgls_local_cuda_cluster(cuda_client, case, monkeypatch):
     from distributed import Client
 
@@ -119,8 +122,7 @@ def test_cgls_local_cuda_cluster(cuda_client, case, monkeypatch):
         assert all(type(v) is float for v in (r1, r2, *cost.tolist()))
         assert isinstance(x._meta, cp.ndarray)
         xc = cuda_client.compute(x, sync=True)
-    ref = pcgls(POp, cp.asnumpy(y.compute() if False else cuda_client.compute(y, sync=True)).ravel(),
-                niter=50, tol=0)[0]
+    ref = pcgls(POp, cp.asnumpy(cuda_client.compute(y, sync=True)).ravel(), niter=50, tol=0)[0]
     np.testing.assert_allclose(cp.asnumpy(xc).ravel(), np.ravel(ref), rtol=1e-7,
                                atol=1e-7 * np.abs(ref).max())
 

@@ -18,7 +18,9 @@ from pylops_distributed import _stencils, _stencils_cupy
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
 
 _HARNESS = r"""
+#include <algorithm>
 #include <complex>
+using std::min;
 template <typename U> using complex = std::complex<U>;
 struct dim3_ { long long x, y, z; };
 static dim3_ blockIdx, blockDim, threadIdx, gridDim;
@@ -33,14 +35,15 @@ extern "C" void launch(const T* x, T* y, const long long* a, long long gx, long 
   for (long long tx = 0; tx < blockDim.x; ++tx) {
     blockIdx = {bx, by, bz}; threadIdx = {tx, ty, 0};
     stencil_sum(x, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
-                a[12], a[13], a[14]);
+                a[12], a[13], a[14], a[15]);
   }
 }
 """
 
 
-def _compile(terms, dtype, tmp_path):
-    src = _stencils_cupy.kernel_source(terms, dtype).replace("#include <cupy/complex.cuh>", "")
+def _compile(terms, dtype, index, tmp_path):
+    src = _stencils_cupy.kernel_source(terms, dtype, index)
+    src = src.replace("#include <cupy/complex.cuh>", "")
     bx, by, _ = _stencils_cupy._BLOCK
     cpp = tmp_path / "k.cpp"
     so = tmp_path / "k.so"
@@ -52,18 +55,11 @@ def _compile(terms, dtype, tmp_path):
 def _run_cpp(launch, xb, borig, ostart, ostop, dtype, transposed_out=False):
     """What _stencils_cupy.stencil_sum does around the launch, with NumPy arrays."""
     shape = tuple(b - a for a, b in zip(ostart, ostop))
-    pad = 3 - xb.ndim
-    x = np.ascontiguousarray(xb.astype(dtype))[(None,) * pad]
     y = np.zeros(shape[::-1], dtype).T if transposed_out else np.zeros(shape, dtype)
-    y3 = y[(None,) * pad]
-    m = (1,) * pad + shape
-    strides = tuple(s // x.itemsize for s in x.strides)
-    ystrides = tuple(s // y3.itemsize for s in y3.strides)
-    off = (0,) * pad + tuple(a - b for a, b in zip(ostart, borig))
-    g = (0,) * pad + tuple(ostart)
-    bx, by, _ = _stencils_cupy._BLOCK
-    grid = (-(-m[2] // bx), -(-m[1] // by), m[0])
-    args = np.array(m + strides + off + g + ystrides, dtype=np.int64)
+    x, y3, _, grid, index, args = _stencils_cupy.launch_config(
+        np.ascontiguousarray(xb), y, borig, ostart, (), np.dtype(dtype))
+    assert index == "int"  # small arrays; the harness takes every index as 64-bit
+    args = np.array(args, dtype=np.int64)
     ptr = ctypes.c_void_p
     launch.argtypes = [ptr, ptr, ptr, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_longlong]
     launch(x.ctypes.data, y.ctypes.data, args.ctypes.data, *grid)
@@ -78,9 +74,10 @@ def _ops(dims):
                         sampling=(1, 1, 1)[:nd], edge=True, kind="forward")
 
 
-@pytest.mark.parametrize("dims", [(23,), (7, 6, 40)])
+@pytest.mark.parametrize("index", ["int", "long long"])
+@pytest.mark.parametrize("dims", [(23,), (7, 6, 40), (19, 6, 5)])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_cuda_source_matches_numpy(dims, dtype, tmp_path):
+def test_cuda_source_matches_numpy(dims, dtype, index, tmp_path):
     rng = np.random.default_rng(0)
     nd = len(dims)
     for i, Op in enumerate(_ops(dims)):
@@ -88,7 +85,8 @@ def test_cuda_source_matches_numpy(dims, dtype, tmp_path):
             terms = tuple(Op._plans[adjoint]["kwargs"]["terms"])
             sub = tmp_path / f"op{i}{int(adjoint)}"
             sub.mkdir()
-            launch = _compile(tuple((ax + 3 - nd, st, float(s)) for ax, st, s in terms), dtype, sub)
+            launch = _compile(tuple((ax + 3 - nd, st, float(s)) for ax, st, s in terms), dtype,
+                              index, sub)
             # whole array, and an interior box of a block with halos on every side
             x = rng.standard_normal(dims).astype(dtype)
             full = tuple((0, n) for n in dims)
@@ -112,3 +110,24 @@ def test_cuda_source_matches_numpy(dims, dtype, tmp_path):
                 got = _run_cpp(launch, xb, b0, ostart, ostop, dtype, transposed_out)
                 np.testing.assert_allclose(got, ref, rtol=1e-5 if dtype == "float32" else 1e-12,
                                            atol=1e-5 if dtype == "float32" else 1e-12)
+
+
+def test_index_width_follows_the_largest_offset():
+    """32-bit indices where every offset fits, 64-bit beyond (nothing is allocated here)."""
+    from numpy.lib.stride_tricks import as_strided
+
+    base = np.zeros(1, np.float32)
+    small = as_strided(base, shape=(4, 5, 6), strides=(120, 24, 4))
+    huge = as_strided(base, shape=(4, 5, 6), strides=(4 << 30, 24, 4))  # 2^30 elements apart
+    y = np.empty((4, 5, 6), np.float32)
+    _, _, _, grid, index, args = _stencils_cupy.launch_config(small, y, (0, 0, 0), (0, 0, 0), (),
+                                                              np.dtype("float32"))
+    assert index == "int" and all(a.dtype == np.int32 for a in args)
+    assert grid == (1, 2, 1)  # 8 planes along axis 0 per thread
+    _, _, _, _, index, args = _stencils_cupy.launch_config(huge, y, (0, 0, 0), (0, 0, 0), (),
+                                                           np.dtype("float32"))
+    assert index == "long long" and all(a.dtype == np.int64 for a in args)
+    # global positions beyond 2^31 (a block far along a long axis) also need 64 bits
+    _, _, _, _, index, _ = _stencils_cupy.launch_config(small, y, (3 << 30, 0, 0), (3 << 30, 0, 0),
+                                                        (), np.dtype("float32"))
+    assert index == "long long"

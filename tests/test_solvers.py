@@ -225,6 +225,46 @@ def test_graph_does_not_grow(scheduler, fused):
         assert len(set(tasks)) == 1 and tasks[0] <= 5 * 4  # at most 5 tasks a chunk an iteration
 
 
+@pytest.mark.parametrize("nchunks", [1, 4])
+def test_lone_chunk_runs_iterations_between_checks_as_one_task(scheduler, monkeypatch, nchunks):
+    """One chunk (nothing to exchange): the iterations up to the next check are one task,
+    with the same iterates as step by step (a callback forces one step at a time)."""
+    from pylops_distributed.optimization import _fused
+
+    Op, POp = _local_cases()["diag@laplacian"]
+    y = rand(Op.dimsd, "float64", seed=5)
+    blocks = []
+    steps = _fused._LocalEngine.steps
+
+    def recorded(self, x, k):
+        out = steps(self, x, k)
+        blocks.append((k, out is not None, self.tasks_last))
+        return out
+
+    monkeypatch.setattr(_fused._LocalEngine, "steps", recorded)
+    yd = da.from_array(y, chunks=(Op.dimsd[0] // nchunks, Op.dimsd[1]))
+    solver = CGLS(Op)
+    x, _, iit, _, _, cost = solver.solve(yd, niter=23, tol=0, damp=0.2, check_every=10)
+    assert iit == 23
+    if nchunks == 1:
+        assert blocks == [(10, True, 2), (10, True, 2), (3, True, 2)]
+    else:
+        assert blocks[0][:2] == (10, False) and not any(done for _, done, _ in blocks)
+    px, _, _, _, _, pcost = pcgls(POp, y.ravel(), niter=23, tol=0, damp=0.2)
+    _close(x.compute(), px, 1e-8)
+    np.testing.assert_allclose(cost, _at_checks(pcost, 23, 10), rtol=1e-8)
+    blocks.clear()
+    seen = []
+
+    class Each(Callbacks):
+        def on_step_end(self, solver, x):
+            seen.append(solver.iiter)
+
+    x1 = CGLS(Op, callbacks=[Each()]).solve(yd, niter=23, tol=0, damp=0.2, check_every=10)[0]
+    assert blocks == [] and seen == list(range(1, 24))
+    _close(x1.compute(), x.compute(), 1e-12)
+
+
 @pytest.mark.parametrize("replicate", [True, False])
 def test_tasks_per_chunk_matrix(scheduler, monkeypatch, replicate):
     """Row-blocked MatrixMult: 2 tasks a row block an iteration (+1 for a large model)."""

@@ -180,13 +180,27 @@ class _CheckedSolver(Solver):
         if niter is None:
             raise ValueError(f"{type(self).__name__}.run: niter must not be None")
         self.niter = niter
+        # nobody looks at the iterates between checks: the solver may run them in one go
+        batch = not self.callbacks and type(self).callback is _CheckedSolver.callback
         while self.iiter < niter and not self._converged:
+            k = min(niter - self.iiter, self.check_every - self.iiter % self.check_every)
+            many = self._steps(x, k) if batch and k > 1 else None
+            if many is not None:
+                x = self._x_last = many
+                self.iiter += k
+                if self.iiter % self.check_every == 0:
+                    self._check(x, show)
+                continue
             x = self.step(x, show)
             self.callback(x)
             if self.callbacks and any(getattr(cb, "stop", False) for cb in self.callbacks):
                 break
         self._check(x, show)
         return x
+
+    def _steps(self, x, k):
+        """``k`` steps in one go where the solver can (see :meth:`CGLS._steps`), else None."""
+        return None
 
     def callback(self, x, *args, **kwargs):
         """Called after every step with the lazy model (PyLops' hook)."""
@@ -368,6 +382,9 @@ class CGLS(_CheckedSolver):
     it, as in PyLops 2.x. With an operator the fused engine knows (MatrixMult, Diagonal,
     FromPyLops, derivatives and Laplacian, their scaled and summed combinations), each
     iteration is a handful of tasks per chunk; see :mod:`pylops_distributed.optimization._fused`.
+    With such an operator on a model in one chunk (one GPU, say) and no callbacks, ``run``
+    submits the iterations between two checks as one task: nothing is exchanged between them,
+    and each scheduler hop would cost more than the iteration's own work.
     """
 
     def memory_usage(self, show=False, unit="B"):
@@ -446,6 +463,12 @@ class CGLS(_CheckedSolver):
         self.kold = k
         x, self.s, self.c, self.q, self.kold = persist(x, self.s, self.c, self.q, self.kold)
         return x
+
+    def _steps(self, x, k):
+        """A lone chunk's ``k`` iterations as one task (fused engine), else None."""
+        if self._engine is not None:
+            return self._engine.steps(x, k)
+        return None
 
     def _lazy_cost(self, x):
         """Lazy (kold, ||s||^2, ||x||^2) of the current state."""
