@@ -79,12 +79,13 @@ extern "C" __global__ void stencil_sum(
     const I g0, const I g1, const I g2,
     const I t0, const I t1, const I t2, const I planes)
 {{
-  const I i2 = (I)blockIdx.x * blockDim.x + threadIdx.x;
+  const I i2 = (I)blockIdx.x * (I)blockDim.x + (I)threadIdx.x;
   if (i2 >= m2) return;
   const I z0 = (I)blockIdx.z * planes;
   const I z1 = min(m0, z0 + planes);
   for (I i0 = z0; i0 < z1; ++i0) {{
-    for (I i1 = (I)blockIdx.y * blockDim.y + threadIdx.y; i1 < m1; i1 += (I)gridDim.y * blockDim.y) {{
+    for (I i1 = (I)blockIdx.y * (I)blockDim.y + (I)threadIdx.y; i1 < m1;
+         i1 += (I)gridDim.y * (I)blockDim.y) {{
       const T* p = x + (i0 + o0) * s0 + (i1 + o1) * s1 + (i2 + o2) * s2;
       T acc = T(0);
 {body}
@@ -124,14 +125,18 @@ def launch_config(xb, y, borig, ostart, terms, dtype):
     y3 = y[(None,) * pad]
     terms3 = tuple((ax + pad, st, float(np.real(scale))) for ax, st, scale in terms)
     m = y3.shape
-    strides = tuple(s // x.itemsize for s in x.strides)
-    ystrides = tuple(s // y3.itemsize for s in y3.strides)
+    # a length-1 axis is only ever indexed at 0: its stride (maybe huge) does not matter
+    strides = tuple(0 if n == 1 else s // x.itemsize for n, s in zip(x.shape, x.strides))
+    ystrides = tuple(0 if n == 1 else s // y3.itemsize for n, s in zip(y3.shape, y3.strides))
     off = (0,) * pad + tuple(a - b for a, b in zip(ostart, borig))
     g = (0,) * pad + tuple(ostart)
     planes = max(_PLANES, -(-m[0] // _MAXGRID))
     grid = (-(-m[2] // _BLOCK[0]), min(-(-m[1] // _BLOCK[1]), _MAXGRID), -(-m[0] // planes))
     largest = max(_reach(x, strides), _reach(y3, ystrides), *(a + b for a, b in zip(g, m)))
-    index, itype = ("int", np.int32) if largest < _INT32_MAX - planes else ("long long", np.int64)
+    # thread indices run past the extents by up to a block (axis 2), a grid-stride step
+    # (axis 1) or a group of planes (axis 0) before their bounds checks
+    overshoot = max(planes, _BLOCK[0], _BLOCK[1] * grid[1])
+    index, itype = ("int", np.int32) if largest < _INT32_MAX - overshoot else ("long long", np.int64)
     args = tuple(itype(v) for v in m + strides + off + g + ystrides + (planes,))
     return x, y3, terms3, grid, index, args
 

@@ -22,17 +22,17 @@ _HARNESS = r"""
 #include <complex>
 using std::min;
 template <typename U> using complex = std::complex<U>;
-struct dim3_ { long long x, y, z; };
+struct dim3_ { unsigned int x, y, z; };  // CUDA's uint3: unsigned arithmetic as on the GPU
 static dim3_ blockIdx, blockDim, threadIdx, gridDim;
 #define __global__
 #define __restrict__
 %(src)s
 extern "C" void launch(const T* x, T* y, const long long* a, long long gx, long long gy,
                        long long gz) {
-  gridDim = {gx, gy, gz}; blockDim = {%(bx)d, %(by)d, 1};
-  for (long long bz = 0; bz < gz; ++bz) for (long long by = 0; by < gy; ++by)
-  for (long long bx = 0; bx < gx; ++bx) for (long long ty = 0; ty < blockDim.y; ++ty)
-  for (long long tx = 0; tx < blockDim.x; ++tx) {
+  gridDim = {(unsigned)gx, (unsigned)gy, (unsigned)gz}; blockDim = {%(bx)du, %(by)du, 1u};
+  for (unsigned bz = 0; bz < gz; ++bz) for (unsigned by = 0; by < gy; ++by)
+  for (unsigned bx = 0; bx < gx; ++bx) for (unsigned ty = 0; ty < blockDim.y; ++ty)
+  for (unsigned tx = 0; tx < blockDim.x; ++tx) {
     blockIdx = {bx, by, bz}; threadIdx = {tx, ty, 0};
     stencil_sum(x, y, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
                 a[12], a[13], a[14], a[15]);
@@ -131,3 +131,26 @@ def test_index_width_follows_the_largest_offset():
     _, _, _, _, index, _ = _stencils_cupy.launch_config(small, y, (3 << 30, 0, 0), (3 << 30, 0, 0),
                                                         (), np.dtype("float32"))
     assert index == "long long"
+
+
+def test_launch_grid_stays_within_cuda_limits():
+    """Huge extents (views of one element: nothing allocated): grid dimensions within CUDA's
+    limits, every plane of axis 0 covered, and 64-bit indices where a thread index could pass
+    2^31 before its bounds check."""
+    from numpy.lib.stride_tricks import as_strided
+
+    base = np.zeros(1, np.float32)
+    for shape in [(200_000, 300_000, 1), (1, 3, 2**31 - 20), (1, 2**31 - 1000, 1), (9, 7, 5)]:
+        x = as_strided(base, shape=shape, strides=(0, 0, 0))
+        _, _, _, grid, index, args = _stencils_cupy.launch_config(x, x, (0, 0, 0), (0, 0, 0), (),
+                                                                  np.dtype("float32"))
+        planes = int(args[-1])
+        assert grid[1] <= 65535 and grid[2] <= 65535 and grid[2] * planes >= shape[0]
+        near_limit = max(shape) > 2**31 - 2**20
+        assert index == ("long long" if near_limit else "int"), (shape, index)
+    # a length-1 axis with a huge stride (a thin slab of a large buffer) is indexed at 0 only
+    slab = as_strided(base, shape=(1, 5, 6), strides=(4 << 31, 24, 4))
+    _, _, _, _, index, args = _stencils_cupy.launch_config(slab, np.empty((1, 5, 6), np.float32),
+                                                           (0, 0, 0), (0, 0, 0), (),
+                                                           np.dtype("float32"))
+    assert index == "int" and int(args[3]) == 0

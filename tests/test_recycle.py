@@ -100,6 +100,20 @@ def test_axpy_keeps_dtype_and_inputs():
     np.testing.assert_array_equal(x, x0)
 
 
+def test_axpy_into_out_and_ndarray_subclasses(tmp_path):
+    y = rand((4, 5), "float64", seed=5)
+    x = rand((4, 5), "float64", seed=6)
+    out = np.empty((4, 5))
+    assert _recycle.axpy(y, -2.0, x, out=out) is out
+    np.testing.assert_allclose(out, y - 2.0 * x)
+    yy = y.copy()
+    assert _recycle.axpy(yy, 3.0, x, out=yy) is yy  # in place: y's old value is used once
+    np.testing.assert_allclose(yy, y + 3.0 * x)
+    m = np.memmap(tmp_path / "x.dat", dtype="float64", mode="w+", shape=(4, 5))
+    m[:] = x
+    np.testing.assert_allclose(_recycle.axpy(y, 0.5, m), y + 0.5 * x)  # NumPy path, no CuPy
+
+
 def test_every_iterate_kept_by_a_callback_stays_right(scheduler):
     """Recycling must never touch a state the user can still reach: keep every iterate,
     compute them after the solve, compare each with PyLops after as many iterations."""

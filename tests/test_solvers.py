@@ -263,6 +263,13 @@ def test_lone_chunk_runs_iterations_between_checks_as_one_task(scheduler, monkey
     x1 = CGLS(Op, callbacks=[Each()]).solve(yd, niter=23, tol=0, damp=0.2, check_every=10)[0]
     assert blocks == [] and seen == list(range(1, 24))
     _close(x1.compute(), x.compute(), 1e-12)
+    # a callback set on the instance also sees every step
+    seen.clear()
+    solver = CGLS(Op)
+    solver.callback = lambda x: seen.append(solver.iiter)
+    x2 = solver.solve(yd, niter=23, tol=0, damp=0.2, check_every=10)[0]
+    assert blocks == [] and seen == list(range(1, 24))
+    _close(x2.compute(), x.compute(), 1e-12)
 
 
 @pytest.mark.parametrize("replicate", [True, False])

@@ -93,13 +93,16 @@ def empty(shape, dtype):
 def axpy(y, a, x, out=None):
     """``y + a x`` into ``out`` or a new array (inputs untouched); NumPy results in a recycled
     buffer, CuPy ones in one pass (a fused element-wise kernel)."""
-    if type(x) is np.ndarray:
+    if out is y:
+        out += a * x
+        return out
+    if isinstance(x, np.ndarray):
         if out is None:
             out = empty(x.shape, np.result_type(x, a))
         np.multiply(x, a, out=out)
         out += y
         return out
-    if x.dtype == y.dtype and x.dtype.kind == "f" and np.isrealobj(a) and (
+    if x.dtype == y.dtype and x.dtype.kind == "f" and np.result_type(x.dtype, a) == x.dtype and (
             out is None or out.dtype == x.dtype):
         kernel = _cupy_axpy(x.dtype.name)
         return kernel(y, a, x) if out is None else kernel(y, a, x, out)

@@ -181,7 +181,9 @@ class _CheckedSolver(Solver):
             raise ValueError(f"{type(self).__name__}.run: niter must not be None")
         self.niter = niter
         # nobody looks at the iterates between checks: the solver may run them in one go
-        batch = not self.callbacks and type(self).callback is _CheckedSolver.callback
+        batch = (not self.callbacks and "callback" not in vars(self)
+                 and type(self).callback is _CheckedSolver.callback
+                 and type(self).step is _CheckedSolver.step)
         while self.iiter < niter and not self._converged:
             k = min(niter - self.iiter, self.check_every - self.iiter % self.check_every)
             many = self._steps(x, k) if batch and k > 1 else None
