@@ -48,7 +48,7 @@ checks.
 """
 
 import functools
-import operator
+import time
 import uuid
 
 import dask
@@ -519,6 +519,11 @@ def _l_apply(x, s, r, cext, nlo, plan, ctx, damp):
     return ChunkState(token, x=x, s=s, r=r, c=c, q=qs, w=w, dots=dots)
 
 
+def _halo(ctx):
+    """(axis, rows below, rows above) that a chunk needs from its neighbours (Op^H Op's reach)."""
+    return ctx[0], ctx[5] + ctx[7], ctx[6] + ctx[8]
+
+
 def _ext_block(xp, parts, ax, dtype):
     shape = list(parts[0][0].shape)
     shape[ax] = sum(p[0].shape[ax] for p in parts)
@@ -527,7 +532,7 @@ def _ext_block(xp, parts, ax, dtype):
 
 def _l_iters(st, rows, plan, ctx, damp, rdtype, k):
     """``k`` iterations of a lone chunk (nothing to exchange with neighbours in between)."""
-    lo, hi, ax = ctx[5] + ctx[7], ctx[6] + ctx[8], ctx[0]
+    ax, lo, hi = _halo(ctx)
     for _ in range(k):
         st = _l_iter(st, [rows], None, None, plan, ctx, damp, rdtype)
         rows = _l_rows(st, lo, hi, ax)
@@ -536,7 +541,7 @@ def _l_iters(st, rows, plan, ctx, damp, rdtype, k):
 
 def _l_start(x, s, r, prev, nxt, plan, ctx, damp):
     """First state: c = r, and Op^H Op c."""
-    ax, lo, hi = ctx[0], ctx[5] + ctx[7], ctx[6] + ctx[8]
+    ax, lo, hi = _halo(ctx)
     xp = _xp(r)
     if x is None:
         x = xp.zeros_like(r)
@@ -571,7 +576,7 @@ def _l_iter(st, smalls, prev, nxt, plan, ctx, damp, rdtype):
 
 
 def _l_iter_body(st, smalls, prev, nxt, plan, ctx, damp, rdtype):
-    ax, lo, hi = ctx[0], ctx[5] + ctx[7], ctx[6] + ctx[8]
+    ax, lo, hi = _halo(ctx)
     a, b = _scalars_of(smalls, damp)
     a, b = rdtype.type(a), rdtype.type(b)
     xp = _xp(st.r)
@@ -864,8 +869,6 @@ class _LocalEngine(_Engine):
         return da.Array(dsk, name, self.mchunks, dtype=self.dtype, meta=meta)
 
     def step(self, x):
-        import time
-
         t0 = time.perf_counter()
         self.it += 1
         N = self.nchunks
@@ -894,8 +897,6 @@ class _LocalEngine(_Engine):
         """
         if self.nchunks != 1 or k < 2:
             return None
-        import time
-
         t0 = time.perf_counter()
         self.it += k
         key, e = self.key("iters", 0), self.key("rows", 0)
@@ -1032,8 +1033,6 @@ class _RowEngine(_Engine):
                         dtype=self.dtype, meta=meta)
 
     def step(self, x):
-        import time
-
         t0 = time.perf_counter()
         self.it += 1
         if self.replicated:
