@@ -7,9 +7,9 @@ rules, zero rows, truncated smoothing windows). The adjoint is another
 :class:`Stencil1D`, obtained by transposing, so forward and adjoint are exact at the
 array's edges by construction.
 
-The chunk kernels know where their block lies in the whole array (``where`` from
-:func:`pylops_distributed._graph.map_halo`) and apply the edge rows only at the global
-edges. :func:`stencil_sum` is the one entry point; it picks the kernel by the chunk's array
+The chunk kernels (:mod:`pylops_distributed.kernels` protocol) know where their block lies in
+the whole array (``where``) and apply the edge rows only at the global edges.
+:func:`stencil_sum` is the one entry point; it picks the kernel by the chunk's array
 module:
 
 - NumPy, up to 3 axes: one compiled Numba call (:mod:`._stencils_numba`) computes every
@@ -25,13 +25,12 @@ module:
 import functools
 from dataclasses import dataclass
 
-import dask.array as da
 import numpy as np
 
 from pylops_distributed import _stencils_numba
 from pylops_distributed._arrays import get_array_module as _xp
-from pylops_distributed._arrays import result_dtype
-from pylops_distributed._graph import map_halo, new_token
+from pylops_distributed._graph import new_token
+from pylops_distributed.kernels import ChunkKernel, aligned, as_depth, halo_region
 from pylops_distributed.linearoperator import LinearOperator
 
 #: Output bytes processed at a time by the NumPy kernels (slabs along the first axis).
@@ -274,109 +273,89 @@ def _like(a, x):
     return a if _xp(a) is xp else xp.asarray(a)
 
 
-def _core(where):
-    return tuple(c0 for _, c0, _, _ in where), tuple(c1 for _, _, c1, _ in where)
-
-
-def _origin(where):
-    return tuple(b0 for b0, _, _, _ in where)
-
-
-# --- chunk kernels (called through map_halo) ----------------------------------------------------
-
-def sum_kernel(xb, *, where, terms, otype, out=None):
-    """Chunk of ``sum_t scale_t S_t x`` (First/SecondDerivative, Laplacian, constant-v
-    directional derivatives), into ``out`` if given.
-
-    ``halo_split``: :func:`~pylops_distributed._graph.map_halo` may call it on pieces of the
-    chunk (the inside from the chunk itself, the rim from small windows with the halo)
-    instead of on an assembled block.
-    """
-    c0, c1 = _core(where)
-    return stencil_sum(xb, _origin(where), terms, c0, c1, otype, out=out)
-
-
-sum_kernel.halo_split = True
-
-
-def stack_kernel(xb, *, where, terms, otype):
-    """Chunk of ``stack([scale_t S_t x for t in terms])`` (Gradient forward)."""
-    c0, c1 = _core(where)
-    xp = _xp(xb)
-    out = xp.empty((len(terms),) + tuple(b - a for a, b in zip(c0, c1)), dtype=otype)
-    for k, term in enumerate(terms):
-        out[k] = stencil_sum(xb, _origin(where), [term], c0, c1, otype)
-    return out
-
-
-def unstack_kernel(yb, *, where, terms, otype):
-    """Chunk of ``sum_k scale_k S_k y[k]`` for a stacked ``y`` (Gradient adjoint)."""
-    c0, c1 = _core(where[1:])
-    org = _origin(where[1:])
-    out = None
-    for k, term in enumerate(terms):
-        part = stencil_sum(yb[k], org, [term], c0, c1, otype)
-        out = part if out is None else _add(out, part)
-    return out
-
-
 def _add(a, b):
     a += b
     return a
 
 
-def weighted_kernel(xb, vb, *, where, terms, otype, adjoint):
-    """Directional derivative with a direction per point, ``v`` of shape ``(ndim, *dims)``.
+# --- chunk kernels (the kernels.ChunkKernel protocol) --------------------------------------------
 
-    Forward: ``sum_a v[a] * S_a x``; adjoint: ``sum_a S_a^H (conj(v[a]) * y)``.
-    """
-    c0, c1 = _core(where)
-    org = _origin(where)
-    vb = _like(vb, xb)
-    if not adjoint:
-        return stencil_sum(xb, org, terms, c0, c1, otype, wouts=[vb[ax] for ax, _, _ in terms])
+def sum_kernel(x, *, where, dtype, terms, out=None):
+    """``sum_t scale_t S_t x`` on the output box (First/SecondDerivative, Laplacian, Smoothing1D,
+    constant-v directional derivatives), into ``out`` if given."""
+    return stencil_sum(x, where.origin, terms, where.start, where.stop, dtype, out=out)
+
+
+def stack_kernel(x, *, where, dtype, terms):
+    """``stack([scale_t S_t x for t in terms])`` on the output box (Gradient forward): the
+    leading output axis picks the terms."""
+    s0, e0 = where.start[0], where.stop[0]
+    out = _xp(x).empty(tuple(b - a for a, b in zip(where.start, where.stop)), dtype=dtype)
+    for k in range(s0, e0):
+        stencil_sum(x, where.origin, [terms[k]], where.start[1:], where.stop[1:], dtype,
+                    out=out[k - s0])
+    return out
+
+
+def unstack_kernel(y, *, where, dtype, terms):
+    """``sum_k scale_k S_k y[k]`` for a stacked ``y`` (Gradient adjoint; ``y``'s leading axis whole)."""
     out = None
-    for ax, st, scale in terms:
-        part = stencil_sum(vb[ax].conj() * xb, org, [(ax, st, scale)], c0, c1, otype)
+    for k, term in enumerate(terms):
+        part = stencil_sum(y[k], where.origin[1:], [term], where.start, where.stop, dtype)
         out = part if out is None else _add(out, part)
     return out
 
 
-def chain_kernel(xb, *vb, where, stages, otype):
+def weighted_kernel(x, v, *, where, dtype, terms, adjoint):
+    """Directional derivative with a direction per point, ``v`` of shape ``(ndim, *dims)`` (its
+    block aligned with ``x``'s). Forward: ``sum_a v[a] * S_a x``; adjoint:
+    ``sum_a S_a^H (conj(v[a]) * y)``."""
+    v = _like(v, x)
+    if not adjoint:
+        return stencil_sum(x, where.origin, terms, where.start, where.stop, dtype,
+                           wouts=[v[ax] for ax, _, _ in terms])
+    out = None
+    for ax, st, scale in terms:
+        part = stencil_sum(v[ax].conj() * x, where.origin, [(ax, st, scale)], where.start,
+                           where.stop, dtype)
+        out = part if out is None else _add(out, part)
+    return out
+
+
+def chain_kernel(x, *vb, where, dtype, stages, dims):
     """A chain of stencil sums, ``stages[-1] ... stages[0] x`` (Smoothing2D,
     SecondDirectionalDerivative).
 
-    Each stage is computed on the chunk grown by the reach of the stages after it, so the
-    last one is exact on the chunk. ``stages`` is a sequence of ``(terms, mode)``, ``mode``
+    Each stage is computed on the output box grown by the reach of the stages after it, so the
+    last one is exact on the box. ``stages`` is a sequence of ``(terms, mode)``, ``mode``
     None, ``"wout"`` (result weighted by ``v[axis]``) or ``"win"`` (input weighted by
-    ``conj(v[axis])``), with ``v = vb[0]`` aligned with ``xb``.
+    ``conj(v[axis])``), with ``v = vb[0]`` aligned with ``x``.
     """
-    c0, c1 = _core(where)
-    n = tuple(w[3] for w in where)
-    ndim = len(where)
+    c0, c1 = where.start, where.stop
+    ndim = len(dims)
     boxes = []
     grow_lo, grow_hi = [0] * ndim, [0] * ndim
     for terms, _ in reversed(stages):
         boxes.append((tuple(max(0, c0[a] - grow_lo[a]) for a in range(ndim)),
-                      tuple(min(n[a], c1[a] + grow_hi[a]) for a in range(ndim))))
+                      tuple(min(dims[a], c1[a] + grow_hi[a]) for a in range(ndim))))
         for a in range(ndim):
             grow_lo[a] += max([st.lo for ax, st, _ in terms if ax == a], default=0)
             grow_hi[a] += max([st.hi for ax, st, _ in terms if ax == a], default=0)
-    vorg = _origin(where)
-    vb = tuple(_like(v, xb) for v in vb)
-    cur, org = xb, vorg
+    vorg = where.origin
+    vb = tuple(_like(v, x) for v in vb)
+    cur, org = x, vorg
     for (terms, mode), (b0, b1) in zip(stages, boxes[::-1]):
         if mode is None:
-            out = stencil_sum(cur, org, terms, b0, b1, otype)
+            out = stencil_sum(cur, org, terms, b0, b1, dtype)
         else:
             region = tuple(slice(o - vo, o - vo + s) for o, vo, s in zip(org, vorg, cur.shape))
             ws = [vb[0][ax][region] for ax, _, _ in terms]
             if mode == "wout":
-                out = stencil_sum(cur, org, terms, b0, b1, otype, wouts=ws)
+                out = stencil_sum(cur, org, terms, b0, b1, dtype, wouts=ws)
             else:
                 out = None
                 for w, term in zip(ws, terms):
-                    part = stencil_sum(w.conj() * cur, org, [term], b0, b1, otype)
+                    part = stencil_sum(w.conj() * cur, org, [term], b0, b1, dtype)
                     out = part if out is None else _add(out, part)
         cur, org = out, b0
     return cur
@@ -400,14 +379,33 @@ def chain_reach(stages, ndim):
     return out
 
 
-class StencilOperator(LinearOperator):
-    """Base of the stencil operators: each apply is one :func:`map_halo` call.
+def _stencil_dtype(op_dtype, promote_input, extra, dtype):
+    # as PyLops' derivatives: a real input gives the operator's dtype (float64 data through a
+    # float32 operator comes out float32); a complex input through a real operator stays
+    # complex (PyLops would drop its imaginary part); ``extra`` adds the directions' dtype
+    # where PyLops' result depends on it
+    promote = promote_input or np.iscomplexobj(np.empty(0, dtype))
+    base = np.result_type(op_dtype, dtype) if promote else np.dtype(op_dtype)
+    return np.result_type(base, *extra)
 
-    Subclasses set ``self._plans = (forward, adjoint)``, each a dict with ``kernel``,
-    ``depth`` (per axis of the input), ``kwargs`` for the kernel and optionally ``lead``,
-    ``drop``, ``weights`` (an array aligned with the input, e.g. directions ``v``),
-    ``corners`` (True for chains of stencils, which read diagonal neighbours) and
-    ``promote`` (dtypes the output is promoted with, besides the operator's).
+
+def _lead_region(depth, dims, lead, drop, start, stop):
+    """Input box of a stencil kernel with ``lead`` new leading output axes (Gradient forward)
+    or ``drop`` whole leading input axes (Gradient adjoint)."""
+    s, e = halo_region(depth[drop:], dims[drop:], start[lead:], stop[lead:])
+    return (tuple(0 for _ in range(drop)) + s, tuple(dims[:drop]) + e)
+
+
+class StencilOperator(LinearOperator):
+    """Base of the stencil operators: their kernels come from two plans.
+
+    Subclasses set ``self._plans = (forward, adjoint)`` (through :meth:`_setup`), each a dict
+    with ``kernel`` (a chunk function of this module), ``depth`` (per axis of the input),
+    ``kwargs`` for the kernel and optionally ``lead`` (sizes of new leading output axes),
+    ``drop`` (number of leading input axes the output drops), ``weights`` (an array aligned
+    with the input, e.g. directions ``v``), ``corners`` (True for chains of stencils, which
+    read diagonal neighbours) and ``promote`` (dtypes the output is promoted with, besides the
+    operator's).
     """
 
     #: Output dtype from the operator's and the input's (PyLops' convolutions, smoothing),
@@ -417,40 +415,32 @@ class StencilOperator(LinearOperator):
     def _setup(self, forward, adjoint):
         self._plans = (forward, adjoint)
         self._token = new_token()
-        self._aligned = {}
 
-    def _weights_like(self, v, x):
-        """``v`` (``(k, *dims)``) as a dask array chunked like ``x`` on its trailing axes."""
-        if isinstance(v, da.Array):
-            return v
-        key = (id(v), x.chunks)
-        if key not in self._aligned:
-            self._aligned = {key: da.from_array(v, chunks=((v.shape[0],),) + x.chunks, asarray=False)}
-        return self._aligned[key]
-
-    def _run(self, x, adjoint):
+    def _kernel(self, adjoint):
         plan = self._plans[adjoint]
-        others = ()
+        dims_in, dims_out = (self.dimsd, self.dims) if adjoint else (self.dims, self.dimsd)
+        lead, drop = tuple(plan.get("lead", ())), plan.get("drop", 0)
+        depth = as_depth(plan["depth"], len(dims_in))
+        operands = ()
         if plan.get("weights") is not None:
-            others = (self._weights_like(plan["weights"], x),)
-        # as PyLops' derivatives: a real input gives the operator's dtype (float64 data
-        # through a float32 operator comes out float32); a complex input through a real
-        # operator stays complex (PyLops would drop its imaginary part); ``promote`` adds
-        # the directions' dtype where PyLops' result depends on it
-        promote_input = self._promote_input or np.iscomplexobj(np.empty(0, x.dtype))
-        base = result_dtype(self.dtype, x.dtype) if promote_input else self.dtype
-        dtype = result_dtype(base, *plan.get("promote", ()))
-        prefix = type(self).__name__.lower() + ("-adjoint" if adjoint else "")
-        return map_halo(plan["kernel"], x, *others, depth=dict(enumerate(plan["depth"])),
-                        prefix=prefix, token=self._token, dtype=dtype, lead=plan.get("lead", ()),
-                        drop=plan.get("drop", 0), corners=plan.get("corners", False), otype=dtype,
-                        **plan["kwargs"])
-
-    def _matvec(self, x):
-        return self._run(x, False)
-
-    def _rmatvec(self, x):
-        return self._run(x, True)
+            v = plan["weights"]
+            operands = (aligned(v, (None,) + tuple(("in", a) for a in range(v.ndim - 1))),)
+        params = dict(plan["kwargs"])
+        if plan["kernel"] is chain_kernel:
+            params["dims"] = dims_in
+        if lead or drop:
+            region = functools.partial(_lead_region, depth, dims_in, len(lead), drop)
+            axes = (None,) * len(lead) + tuple(range(drop, len(dims_in)))
+        else:
+            region, axes = None, None
+        return ChunkKernel(
+            plan["kernel"], dims_in, dims_out, params=params, depth=depth, region=region,
+            axes=axes, operands=operands, whole=range(drop),
+            name=type(self).__name__.lower() + ("-adjoint" if adjoint else ""),
+            token=f"{self._token}-{int(adjoint)}",
+            out_dtype=functools.partial(_stencil_dtype, self.dtype, self._promote_input,
+                                        tuple(plan.get("promote", ()))),
+            corners=plan.get("corners", False), split=plan["kernel"] is sum_kernel)
 
 
 def sum_plans(terms_fwd, terms_adj, ndim):

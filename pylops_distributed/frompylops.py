@@ -1,9 +1,12 @@
 """FromPyLops: any PyLops operator applied chunk by chunk over the axes it does not act on."""
 
+import functools
+
 import numpy as np
 
-from pylops_distributed._arrays import as_dims, get_array_module, normalize_axis, result_dtype
-from pylops_distributed._graph import map_chunks, new_token
+from pylops_distributed._arrays import as_dims, get_array_module, normalize_axis
+from pylops_distributed._graph import new_token
+from pylops_distributed.kernels import ChunkKernel
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -12,8 +15,9 @@ class FromPyLops(LinearOperator):
 
     ``Op`` acts on the sub-array spanned by ``axes``; every index of the other axes
     is an independent copy (a block-diagonal operator). Each chunk of the input is
-    one task. The axes in ``axes`` must each be a single chunk: they are rechunked
-    to one chunk when they are not (the operator needs the whole axis).
+    one task. The axes in ``axes`` must each be a single chunk: an input chunked along
+    them is first rechunked to one chunk there (one visible step; the operator needs the
+    whole axis), the other axes keep their chunks.
 
     Parameters
     ----------
@@ -76,21 +80,32 @@ class FromPyLops(LinearOperator):
         self._token = new_token()
         super().__init__(dims, dimsd, Op.dtype, chunks=chunks, name=name)
 
-    def _apply_chunks(self, x, adjoint):
-        x = x.rechunk({a: -1 for a in self.axes})
+    def _kernel(self, adjoint):
         shape_in, shape_out = self._shapes[::-1] if adjoint else self._shapes
-        chunks = list(x.chunks)
-        for a, n in zip(self.axes, shape_out):
-            chunks[a] = (n,)
-        return map_chunks(_pylops_chunk, x, self.Op, self.axes, adjoint, shape_in, shape_out,
-                          prefix=f"frompylops-{type(self.Op).__name__.lower()}", token=self._token,
-                          dtype=result_dtype(self.dtype, x.dtype), chunks=tuple(chunks))
+        dims_in, dims_out = (self.dimsd, self.dims) if adjoint else (self.dims, self.dimsd)
+        return ChunkKernel(
+            _pylops_kernel, dims_in, dims_out, dtype=self.dtype, whole=self.axes,
+            name=f"frompylops-{type(self.Op).__name__.lower()}",
+            token=f"{self._token}-{int(adjoint)}",
+            params=dict(Op=self.Op, axes=self.axes, adjoint=adjoint, shape_in=shape_in,
+                        shape_out=shape_out),
+            region=functools.partial(_whole_region, self.axes, dims_in))
 
-    def _matvec(self, x):
-        return self._apply_chunks(x, False)
 
-    def _rmatvec(self, x):
-        return self._apply_chunks(x, True)
+def _whole_region(axes, dims, start, stop):
+    """Input box of a kernel reading ``axes`` whole and the other axes element by element."""
+    return (tuple(0 if a in axes else s for a, s in enumerate(start)),
+            tuple(dims[a] if a in axes else e for a, e in enumerate(stop)))
+
+
+def _pylops_kernel(x, *, where, dtype, Op, axes, adjoint, shape_in, shape_out):
+    """``Op`` (or its adjoint) along ``axes`` of one block, cut to the output box."""
+    y = _pylops_chunk(x, Op, axes, adjoint, shape_in, shape_out)
+    cut = tuple(slice(s, e) if a in axes else slice(None)
+                for a, (s, e) in enumerate(zip(where.start, where.stop)))
+    y = y[cut]
+    # a new array, never a view of the input (PyLops' identity-like operators return x)
+    return y.astype(dtype, copy=bool(get_array_module(y).may_share_memory(y, x)))
 
 
 def _pylops_chunk(chunk, Op, axes, adjoint, shape_in, shape_out):

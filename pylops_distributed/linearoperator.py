@@ -1,9 +1,12 @@
 """LinearOperator: the lazy base class every distributed operator derives from.
 
 An operator maps dask arrays of shape ``dims`` to dask arrays of shape ``dimsd``
-without computing anything. Subclasses implement ``_matvec`` and ``_rmatvec`` on
-N-D dask arrays; this class owns input checks and wrapping, PyLops-style flat
-inputs, and the operator algebra (``@ + - * ** .H .T .conj()``).
+without computing anything. Subclasses publish their maths once, as a per-chunk kernel
+(``_kernel``, see :mod:`pylops_distributed.kernels`), which this class applies (one task per
+chunk) and which the solvers fuse into their iterations; an operator that cannot have a
+kernel implements ``_matvec``/``_rmatvec`` on N-D dask arrays instead. This class owns input
+checks and wrapping, PyLops-style flat inputs, and the operator algebra
+(``@ + - * ** .H .T .conj()``), whose results keep their children's kernels.
 """
 
 import numbers
@@ -11,8 +14,11 @@ import numbers
 import dask.array as da
 import numpy as np
 
+from pylops_distributed import kernels
 from pylops_distributed._arrays import as_dask, as_dims, check_numeric
-from pylops_distributed.stacked import StackedArray
+from pylops_distributed._graph import apply_kernel, apply_terms, rechunk_whole
+from pylops_distributed.kernels import NoChunkKernel, StackKernel
+from pylops_distributed.stacked import StackedArray, split_input
 
 
 class LinearOperator:
@@ -90,22 +96,53 @@ class LinearOperator:
         return (f"<{self.shape[0]}x{self.shape[1]} {self.label} dims={self.dims} "
                 f"dimsd={self.dimsd} dtype={self.dtype} chunks={chunks}>")
 
-    #: Chunks the operator requires on its input / produces on its output (None: adapts to
-    #: the input). Only operators holding chunked data (e.g. a dask matrix) set these.
     @property
-    def chunks_in(self):
-        return None
+    def model_stacked(self):
+        """Whether the model is a :class:`StackedArray` (``HStack``, ``Block``...)."""
+        return bool(self._stacked_input[0])
 
     @property
-    def chunks_out(self):
-        return None
+    def data_stacked(self):
+        """Whether the data is a :class:`StackedArray` (``VStack``, ``Block``...)."""
+        return bool(self._stacked_input[1])
+
+    # --- kernel -------------------------------------------------------------------------------
+    def chunk_kernel(self, adjoint=False):
+        """The operator's per-chunk kernel (or its adjoint's).
+
+        Returns
+        -------
+        pylops_distributed.kernels.ChunkKernel or pylops_distributed.kernels.StackKernel
+            How the operator acts on one chunk: applying the operator runs it (one task per
+            chunk) and the solvers fuse it into their iterations.
+
+        Raises
+        ------
+        pylops_distributed.kernels.NoChunkKernel
+            If the operator (or one of its parts, named in the message) has none; it is then
+            applied with dask.array expressions.
+        """
+        cache = self.__dict__.setdefault("_kernel_cache", {})
+        adjoint = bool(adjoint)
+        if adjoint not in cache:
+            try:
+                cache[adjoint] = self._kernel(adjoint)
+            except NoChunkKernel as err:
+                cache[adjoint] = err
+        out = cache[adjoint]
+        if isinstance(out, NoChunkKernel):
+            raise out
+        return out
+
+    def _kernel(self, adjoint):
+        raise NoChunkKernel(f"{self.label} has no chunk kernel")
 
     # --- apply --------------------------------------------------------------------------------
     def _matvec(self, x):
-        raise NotImplementedError(f"{self.label} does not implement _matvec")
+        raise NotImplementedError(f"{self.label} implements neither _kernel nor _matvec")
 
     def _rmatvec(self, x):
-        raise NotImplementedError(f"{self.label} does not implement _rmatvec")
+        raise NotImplementedError(f"{self.label} implements neither _kernel nor _rmatvec")
 
     def matvec(self, x):
         """Lazy forward ``y = Op x`` for ``x`` of shape ``dims`` (or flat)."""
@@ -117,7 +154,6 @@ class LinearOperator:
 
     def _apply(self, x, adjoint):
         dims_in, dims_out = (self.dimsd, self.dims) if adjoint else (self.dims, self.dimsd)
-        kernel = self._rmatvec if adjoint else self._matvec
         what = f"{self.label}.{'rmatvec' if adjoint else 'matvec'}"
         size_in = int(np.prod(dims_in))
         takes_stacked = self._stacked_input[adjoint]
@@ -143,10 +179,39 @@ class LinearOperator:
             else:
                 raise ValueError(f"{what}: expected an input of shape {dims_in} "
                                  f"(or flat ({size_in},)), got shape {x.shape}")
-        y = kernel(x)
+        try:
+            kernel = self.chunk_kernel(adjoint)
+        except NoChunkKernel:
+            y = (self._rmatvec if adjoint else self._matvec)(x)
+        else:
+            if isinstance(kernel, StackKernel):
+                y = self._apply_stack(kernel, x, adjoint)
+            else:
+                y = apply_kernel(kernel, x)
         if self.forceflat or (flat and self.forceflat is None):
             return y.ravel() if isinstance(y, StackedArray) else y.reshape(-1)
         return _fit(y, dims_out)
+
+    def _apply_stack(self, kernel, x, adjoint):
+        """A :class:`~pylops_distributed.kernels.StackKernel` on a StackedArray (or a single
+        array for one input): one task per chunk of every output block."""
+        shapes = [None] * kernel.n_in
+        for row in kernel.terms:
+            for j, k in row:
+                shapes[j] = k.dims_in
+        if kernel.n_in == 1 and not isinstance(x, StackedArray):
+            blocks = [_fit(x, shapes[0])]
+        else:
+            blocks = split_input(x, shapes)
+        outs = []
+        for row in kernel.terms:
+            terms = [(k, rechunk_whole(k, blocks[j])) for j, k in row]
+            k0, x0 = terms[0]
+            dtype = np.result_type(*[k.out_dtype(xj.dtype) for k, xj in terms])
+            outs.append(apply_terms(terms, k0.chunks(x0.chunks), dtype))
+        if self._stacked_input[not adjoint]:
+            return StackedArray(outs)
+        return outs[0]
 
     def _wrap(self, x, what):
         """Dask arrays pass; NumPy/CuPy arrays are wrapped with ``self.chunks`` where they fit."""
@@ -275,21 +340,14 @@ def aslinearoperator(op):
     raise TypeError(f"expected a pylops_distributed or PyLops LinearOperator, got {type(op).__name__}")
 
 
-def _check_chunks_meet(producer, consumer, what):
-    out, need = producer.chunks_out, consumer.chunks_in
-    if out is not None and need is not None and tuple(out) != tuple(need):
-        raise ValueError(f"{what}: {producer.label} produces chunks {out} but {consumer.label} "
-                         f"requires input chunks {need}; rechunk one of their arrays to match")
-
-
 class _ProductLinearOperator(LinearOperator):
     def __init__(self, A, B):
         if A.shape[1] != B.shape[0]:
             raise ValueError(f"{A.label} @ {B.label}: shapes {A.shape} and {B.shape} do not compose")
-        _check_chunks_meet(B, A, f"{A.label} @ {B.label}")
         self.A, self.B = A, B
         super().__init__(B.dims, A.dimsd, np.result_type(A.dtype, B.dtype), chunks=B.chunks,
                          clinear=A.clinear and B.clinear)
+        self._stacked_input = (B._stacked_input[0], A._stacked_input[1])
 
     label = property(lambda self: f"({self.A.label} @ {self.B.label})")
 
@@ -299,21 +357,20 @@ class _ProductLinearOperator(LinearOperator):
     def _rmatvec(self, x):
         return self.B.rmatvec(_fit(self.A.rmatvec(x), self.B.dimsd))
 
-    chunks_in = property(lambda self: self.B.chunks_in)
-    chunks_out = property(lambda self: self.A.chunks_out)
+    def _kernel(self, adjoint):
+        if adjoint:  # B^H A^H: A^H first
+            return kernels.chain(self.B.chunk_kernel(True), self.A.chunk_kernel(True))
+        return kernels.chain(self.A.chunk_kernel(False), self.B.chunk_kernel(False))
 
 
 class _SumLinearOperator(LinearOperator):
     def __init__(self, A, B):
         if A.shape != B.shape:
             raise ValueError(f"{A.label} + {B.label}: shapes {A.shape} and {B.shape} differ")
-        for attr in ("chunks_in", "chunks_out"):
-            a, b = getattr(A, attr), getattr(B, attr)
-            if a is not None and b is not None and tuple(a) != tuple(b):
-                raise ValueError(f"{A.label} + {B.label}: {attr} {a} and {b} do not line up")
         self.A, self.B = A, B
         super().__init__(A.dims, A.dimsd, np.result_type(A.dtype, B.dtype), chunks=A.chunks,
                          clinear=A.clinear and B.clinear)
+        self._stacked_input = A._stacked_input
 
     label = property(lambda self: f"({self.A.label} + {self.B.label})")
 
@@ -323,8 +380,12 @@ class _SumLinearOperator(LinearOperator):
     def _rmatvec(self, x):
         return self.A.rmatvec(x) + _fit(self.B.rmatvec(_fit(x, self.B.dimsd)), self.A.dims)
 
-    chunks_in = property(lambda self: self.A.chunks_in or self.B.chunks_in)
-    chunks_out = property(lambda self: self.A.chunks_out or self.B.chunks_out)
+    def _kernel(self, adjoint):
+        a, b = self.A.chunk_kernel(adjoint), self.B.chunk_kernel(adjoint)
+        if not isinstance(a, StackKernel) and (a.dims_in, a.dims_out) != (b.dims_in, b.dims_out):
+            raise NoChunkKernel(f"{self.label}: the terms' shapes differ ({a.dims_in} -> "
+                                f"{a.dims_out} and {b.dims_in} -> {b.dims_out})")
+        return kernels.add(a, b)
 
 
 class _ScaledLinearOperator(LinearOperator):
@@ -332,6 +393,7 @@ class _ScaledLinearOperator(LinearOperator):
         self.A, self.alpha = A, alpha
         super().__init__(A.dims, A.dimsd, np.result_type(A.dtype, alpha), chunks=A.chunks,
                          forceflat=A.forceflat, clinear=A.clinear)
+        self._stacked_input = A._stacked_input
 
     label = property(lambda self: f"({self.alpha!r} * {self.A.label})")
 
@@ -341,8 +403,8 @@ class _ScaledLinearOperator(LinearOperator):
     def _rmatvec(self, x):
         return np.conj(self.alpha) * self.A.rmatvec(x)
 
-    chunks_in = property(lambda self: self.A.chunks_in)
-    chunks_out = property(lambda self: self.A.chunks_out)
+    def _kernel(self, adjoint):
+        return kernels.scale(self.A.chunk_kernel(adjoint), np.conj(self.alpha) if adjoint else self.alpha)
 
 
 class _AdjointLinearOperator(LinearOperator):
@@ -355,17 +417,18 @@ class _AdjointLinearOperator(LinearOperator):
     label = property(lambda self: f"{self.A.label}.H")
 
     def _matvec(self, x):
-        return self.A._rmatvec(x)
+        return self.A.rmatvec(x)
 
     def _rmatvec(self, x):
-        return self.A._matvec(x)
+        return self.A.matvec(x)
+
+    def _kernel(self, adjoint):
+        return self.A.chunk_kernel(not adjoint)
 
     def adjoint(self):
         return self.A
 
     H = property(adjoint)
-    chunks_in = property(lambda self: self.A.chunks_out)
-    chunks_out = property(lambda self: self.A.chunks_in)
 
 
 class _TransposedLinearOperator(_AdjointLinearOperator):
@@ -375,13 +438,17 @@ class _TransposedLinearOperator(_AdjointLinearOperator):
 
     def _matvec(self, x):
         if np.iscomplexobj(np.empty(0, self.A.dtype)):
-            return self.A._rmatvec(x.conj()).conj()
-        return self.A._rmatvec(x)
+            return self.A.rmatvec(x.conj()).conj()
+        return self.A.rmatvec(x)
 
     def _rmatvec(self, x):
         if np.iscomplexobj(np.empty(0, self.A.dtype)):
-            return self.A._matvec(x.conj()).conj()
-        return self.A._matvec(x)
+            return self.A.matvec(x.conj()).conj()
+        return self.A.matvec(x)
+
+    def _kernel(self, adjoint):
+        k = self.A.chunk_kernel(not adjoint)
+        return kernels.conj(k) if np.iscomplexobj(np.empty(0, self.A.dtype)) else k
 
     def adjoint(self):
         return _ConjLinearOperator(self.A)
@@ -407,13 +474,14 @@ class _ConjLinearOperator(LinearOperator):
     label = property(lambda self: f"{self.A.label}.conj()")
 
     def _matvec(self, x):
-        return self.A._matvec(x.conj()).conj() if self._complex else self.A._matvec(x)
+        return self.A.matvec(x.conj()).conj() if self._complex else self.A.matvec(x)
 
     def _rmatvec(self, x):
-        return self.A._rmatvec(x.conj()).conj() if self._complex else self.A._rmatvec(x)
+        return self.A.rmatvec(x.conj()).conj() if self._complex else self.A.rmatvec(x)
+
+    def _kernel(self, adjoint):
+        k = self.A.chunk_kernel(adjoint)
+        return kernels.conj(k) if self._complex else k
 
     def conj(self):
         return self.A
-
-    chunks_in = property(lambda self: self.A.chunks_in)
-    chunks_out = property(lambda self: self.A.chunks_out)

@@ -1,5 +1,7 @@
 """Test helpers: random inputs and the comparison of an operator with its PyLops twin."""
 
+import itertools
+
 import dask.array as da
 import numpy as np
 
@@ -50,3 +52,58 @@ def new_tasks(y, *inputs):
     """Tasks that computing ``y`` adds on top of the graphs of ``inputs`` (e.g. persisted arrays)."""
     known = set().union(*[dict(v.__dask_graph__()) for v in inputs])
     return len(set(dict(y.__dask_graph__())) - known)
+
+
+def _cut_wrapped(a, start, stop):
+    """``a`` on the global box ``[start, stop)``, coordinates wrapping around the axes."""
+    idx = np.ix_(*[np.arange(s, e) % n if n else np.arange(0) for s, e, n in zip(start, stop, a.shape)])
+    return a[idx]
+
+
+def _computed(a):
+    return a.compute() if isinstance(a, da.Array) else np.asarray(a)
+
+
+def check_kernel_boxes(Op, POp, adjoint, dtype, boxes, seed=5):
+    """``Op``'s kernel (or its adjoint's) evaluated straight on the output ``boxes`` equals
+    PyLops' ``POp`` there.
+
+    Each call gets the input box its region asks for (wrapped on periodic axes, inside the
+    array otherwise) and the operands cut by their boxes; the result must have the box's
+    shape and the kernel's output dtype, be a new array (no memory shared with the input or
+    an operand) and leave the input untouched. An additive kernel is also evaluated on the
+    pieces of its input box cut in two along every axis, and the pieces' results must add up.
+    """
+    from pylops_distributed.kernels import Where
+
+    k = Op.chunk_kernel(adjoint)
+    x = rand(k.dims_in, dtype, seed=seed)
+    ref = np.asarray((POp.H if adjoint else POp) @ x.ravel()).reshape(k.dims_out)
+    out_dtype = k.out_dtype(np.dtype(dtype))
+    rtol = max(RTOL[np.dtype(dtype).name], RTOL.get(np.dtype(out_dtype).name, 1e-4))
+    operands = [_computed(op.data) for op in k.operands]
+
+    def call(istart, istop, start, stop):
+        if not k.periodic:
+            assert all(0 <= a <= b <= n for a, b, n in zip(istart, istop, k.dims_in)), (istart, istop)
+        xb = _cut_wrapped(x, istart, istop)
+        before = xb.copy()
+        ops = [_cut_wrapped(d, *b) for d, b in zip(operands, k.operand_boxes(istart, istop, start, stop))]
+        y = k(xb, *ops, where=Where(tuple(istart), tuple(start), tuple(stop)), dtype=out_dtype)
+        assert y.shape == tuple(b - a for a, b in zip(start, stop)), (y.shape, start, stop)
+        assert y.dtype == out_dtype, (y.dtype, out_dtype)
+        assert not any(np.shares_memory(y, a) for a in [xb] + ops), "the kernel returned a view"
+        np.testing.assert_array_equal(xb, before)
+        return y
+
+    for start, stop in boxes:
+        want = ref[tuple(slice(a, b) for a, b in zip(start, stop))]
+        istart, istop = k.in_box(start, stop)
+        y = call(istart, istop, start, stop)
+        np.testing.assert_allclose(y, want, rtol=rtol, atol=rtol * max(1.0, float(np.abs(ref).max())))
+        if k.additive:
+            halves = [((a, (a + b) // 2), ((a + b) // 2, b)) for a, b in zip(istart, istop)]
+            total = 0
+            for combo in itertools.product(*halves):
+                total = total + call(tuple(c[0] for c in combo), tuple(c[1] for c in combo), start, stop)
+            np.testing.assert_allclose(total, want, rtol=rtol, atol=rtol * max(1.0, float(np.abs(ref).max())))

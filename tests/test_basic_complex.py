@@ -5,7 +5,7 @@ import dask.array as da
 import numpy as np
 import pylops
 import pytest
-from _helpers import DTYPES, assert_like_pylops, new_tasks, rand
+from _helpers import DTYPES, assert_like_pylops, check_kernel_boxes, new_tasks, rand
 
 import pylops_distributed as pld
 
@@ -65,3 +65,17 @@ def test_bad_input(cls):
         cls((4, 5)) @ da.ones((5, 4))
     with pytest.raises(TypeError, match=rf"{cls.__name__}: input dtype <U1 is not numeric"):
         cls(3, dtype="U1")
+
+
+@pytest.mark.parametrize("ops", OPS, ids=["Real", "Imag", "Conj"])
+@pytest.mark.parametrize("opdtype", ["float32", "complex128"])
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+@pytest.mark.filterwarnings("ignore:Casting complex values to real")
+def test_kernels(ops, opdtype, dtype):
+    """Pointwise forward and adjoint kernels, exact on any box, returning new arrays."""
+    Op, POp = ops[0]((4, 5), dtype=opdtype), ops[1]((4, 5), dtype=opdtype)
+    for adjoint in (False, True):
+        assert Op.chunk_kernel(adjoint).pointwise
+    boxes = [((0, 0), (4, 5)), ((1, 2), (3, 4))]
+    check_kernel_boxes(Op, POp, False, dtype, boxes)
+    check_kernel_boxes(Op, POp, True, dtype, boxes)

@@ -7,6 +7,7 @@ import pytest
 from _helpers import DTYPES, assert_like_pylops, new_tasks, rand
 
 import pylops_distributed as pld
+from pylops_distributed.kernels import NoChunkKernel
 
 A = rand((7, 5), "float64", seed=10)
 B = rand((6, 9), "float64", seed=11)
@@ -60,3 +61,18 @@ def test_kronecker_bad_input():
     with pytest.raises(TypeError, match=r"Kronecker: Op2 must be a PyLops or pylops_distributed "
                                         r"LinearOperator, got ndarray"):
         pld.Kronecker(pylops.MatrixMult(A), B)
+
+
+def test_kronecker_has_no_chunk_kernel():
+    Op = pld.Kronecker(pylops.MatrixMult(A), pylops.MatrixMult(B))
+    for adjoint in (False, True):
+        with pytest.raises(NoChunkKernel, match=r"Kronecker\('K'\) has no chunk kernel: each output chunk "
+                                                r"needs both axes of the input whole \(Op1 acts along "
+                                                r"axis 0, Op2 along axis 1\)"):
+            Op.chunk_kernel(adjoint)
+    # a product with it has none either, and is applied stage by stage
+    with pytest.raises(NoChunkKernel, match="Kronecker"):
+        (pld.Diagonal(np.ones((7, 6))) @ Op).chunk_kernel()
+    x = rand((5, 9), "float64")
+    y = (pld.Diagonal(np.ones((7, 6))) @ Op) @ da.from_array(x, chunks=(2, 4))
+    np.testing.assert_allclose(y.compute().ravel(), np.kron(A, B) @ x.ravel())

@@ -4,7 +4,7 @@ import dask.array as da
 import numpy as np
 import pylops
 import pytest
-from _helpers import DTYPES, assert_like_pylops, new_tasks, rand
+from _helpers import DTYPES, assert_like_pylops, check_kernel_boxes, new_tasks, rand
 
 import pylops_distributed as pld
 
@@ -65,3 +65,36 @@ def test_apply_and_chunks():
 def test_bad_input(make, exc, match):
     with pytest.raises(exc, match=match):
         make()
+
+
+@pytest.mark.parametrize("cls", ["Regression", "LinearRegression"])
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+def test_kernels(cls, dtype):
+    """Forward and adjoint kernels exist and are exact on any output box (the adjoint also on
+    any piece of the data)."""
+    taxis = np.linspace(-1.0, 2.0, 11)
+    Op = pld.Regression(taxis, 2, dtype=dtype, chunks=4) if cls == "Regression" else \
+        pld.LinearRegression(taxis, dtype=dtype, chunks=4)
+    POp = reference(taxis, Op.order, dtype)
+    check_kernel_boxes(Op, POp, False, dtype, [((0,), (11,)), ((3,), (7,))])
+    check_kernel_boxes(Op, POp, True, dtype, [((0,), (Op.order + 1,)), ((1,), (2,))])
+
+
+@pytest.mark.parametrize("chunks, tchunks", [(5, 5), (3, 7), (40, 10), (7, None)])
+def test_adjoint_partials_per_chunk(chunks, tchunks):
+    """The adjoint is one partial-sum task per data chunk plus one adding them up: the data
+    is never rechunked (taxis only sliced where its chunks differ)."""
+    taxis = np.linspace(0.0, 1.0, 40)
+    Op = pld.Regression(taxis, 3, chunks=tchunks)
+    yd = da.from_array(rand(40, "float64"), chunks=chunks).persist()
+    xa = Op.H @ yd
+    graph = dict(xa.__dask_graph__())
+    assert not any("rechunk" in k[0] for k in graph if isinstance(k, tuple))
+    partials = [k for k in graph if isinstance(k, tuple) and "-partial-" in k[0]]
+    assert len(partials) == (yd.npartitions if yd.npartitions > 1 else 0)
+    assert xa.chunks == ((4,),)
+    t = Op._t
+    pieces = [k for k in graph if isinstance(k, tuple) and "-piece-" in k[0]]
+    assert new_tasks(xa, yd, t) == len(partials) + 1 + len(pieces)
+    assert len(pieces) <= yd.npartitions + t.npartitions
+    np.testing.assert_allclose(xa.compute(), pylops.Regression(taxis, 3).H @ yd.compute())

@@ -4,7 +4,7 @@ import dask.array as da
 import numpy as np
 import pylops
 import pytest
-from _helpers import DTYPES, assert_like_pylops, new_tasks, rand
+from _helpers import DTYPES, assert_like_pylops, check_kernel_boxes, new_tasks, rand
 
 import pylops_distributed as pld
 
@@ -146,3 +146,101 @@ def test_bad_input(make, match):
 def test_bad_shape_at_apply():
     with pytest.raises(ValueError, match=r"Flip.*expected an input of shape \(4, 5\)"):
         pld.Flip((4, 5)) @ da.ones((5, 4))
+
+
+# --- per-chunk kernels -------------------------------------------------------------------------
+
+KERNEL_OPS = {
+    # name: (distributed operator, PyLops twin, output boxes of the forward, of the adjoint)
+    "Transpose": (lambda dt: pld.Transpose((4, 5, 3), (2, 0, 1), dtype=dt),
+                  lambda dt: pylops.Transpose((4, 5, 3), (2, 0, 1), dtype=dt),
+                  [((0, 0, 0), (3, 4, 5)), ((1, 2, 1), (3, 3, 4))], [((0, 1, 1), (4, 4, 3))]),
+    "Flip": (lambda dt: pld.Flip((7, 4), axis=0, dtype=dt), lambda dt: pylops.Flip((7, 4), axis=0, dtype=dt),
+             [((0, 0), (7, 4)), ((2, 1), (5, 3)), ((6, 0), (7, 1))], [((1, 0), (6, 4))]),
+    "Roll": (lambda dt: pld.Roll((9, 3), axis=0, shift=-11, dtype=dt),
+             lambda dt: pylops.Roll((9, 3), axis=0, shift=-11, dtype=dt),
+             [((0, 0), (9, 3)), ((5, 1), (9, 2)), ((1, 0), (3, 3))], [((0, 0), (9, 3)), ((6, 0), (8, 2))]),
+    "Pad": (lambda dt: pld.Pad((4, 3), ((5, 1), (0, 2)), dtype=dt),
+            lambda dt: pylops.Pad((4, 3), ((5, 1), (0, 2)), dtype=dt),
+            [((0, 0), (10, 5)), ((0, 0), (4, 2)), ((4, 1), (7, 5)), ((9, 3), (10, 5))],
+            [((0, 0), (4, 3)), ((1, 1), (3, 2))]),
+    "Symmetrize": (lambda dt: pld.Symmetrize((3, 5), axis=1, dtype=dt),
+                   lambda dt: pylops.Symmetrize((3, 5), axis=1, dtype=dt),
+                   [((0, 0), (3, 9)), ((1, 2), (3, 6)), ((0, 5), (2, 9))],
+                   [((0, 0), (3, 5)), ((1, 0), (2, 1)), ((0, 1), (3, 4)), ((0, 3), (3, 5))]),
+    "Sum": (lambda dt: pld.Sum((6, 4, 3), axis=1, dtype=dt),
+            lambda dt: pylops.Sum((6, 4, 3), axis=1, dtype=dt),
+            [((0, 0), (6, 3)), ((2, 1), (5, 2))], [((0, 0, 0), (6, 4, 3)), ((1, 2, 0), (4, 3, 2))]),
+}
+
+
+@pytest.mark.parametrize("name", KERNEL_OPS)
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+def test_kernels(name, dtype):
+    """Every operator has a forward and an adjoint kernel, exact on any output box."""
+    make, twin, fwd_boxes, adj_boxes = KERNEL_OPS[name]
+    Op, POp = make(dtype), twin(dtype)
+    check_kernel_boxes(Op, POp, False, dtype, fwd_boxes)
+    check_kernel_boxes(Op, POp, True, dtype, adj_boxes)
+
+
+@pytest.mark.parametrize("shift", [1, 7, -5, -13, 40])
+@pytest.mark.parametrize("chunks", [(3, 4), (2, 7), (5, 1)])
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_roll_shifts_beyond_a_chunk(shift, chunks, dtype):
+    Op = pld.Roll((5, 13), axis=1, shift=shift, dtype=dtype)
+    assert_like_pylops(Op, pylops.Roll((5, 13), axis=1, shift=shift, dtype=dtype), chunks, dtype)
+    x = da.from_array(rand((5, 13), dtype), chunks=chunks)
+    assert (Op @ x).chunks == x.chunks and (Op.H @ x).chunks == x.chunks
+    # a task per output chunk, reading the few input chunks its shifted box overlaps through
+    # small (shared) slicing tasks: linear in the chunks
+    assert new_tasks(Op @ x, x) <= 3 * x.npartitions
+
+
+@pytest.mark.parametrize("chunks", [(2, 3), (5, 1), (1, 7)])
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_pad_beyond_a_chunk(chunks, dtype):
+    pad = ((4, 7), (9, 0))
+    Op = pld.Pad((5, 7), pad, dtype=dtype)
+    assert_like_pylops(Op, pylops.Pad((5, 7), pad, dtype=dtype), chunks, dtype)
+    x = da.from_array(rand((5, 7), dtype), chunks=chunks)
+    y = Op @ x
+    assert y.chunks == tuple((c[0] + b,) + c[1:-1] + (c[-1] + a,) if len(c) > 1 else (c[0] + b + a,)
+                             for c, (b, a) in zip(x.chunks, pad))
+    assert (Op.H @ y).chunks == x.chunks   # the adjoint brings the forward's chunks back
+    # data chunked anyhow: model chunks at the data's boundaries shifted by the pads
+    yd = da.from_array(rand(Op.dimsd, dtype), chunks=(3, 4))
+    assert (Op.H @ yd).chunks == ((2, 3), (3, 4))
+
+
+@pytest.mark.parametrize("chunks", [(4, 3), (7, 2), (1, 5), (3, 1)])
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+def test_flip_uneven_chunks(chunks, dtype):
+    for axis in (0, 1):
+        Op = pld.Flip((11, 6), axis=axis, dtype=dtype)
+        assert_like_pylops(Op, pylops.Flip((11, 6), axis=axis, dtype=dtype), chunks, dtype)
+        x = da.from_array(rand((11, 6), dtype), chunks=chunks)
+        assert (Op @ x).chunks == x.chunks   # the user's chunks are kept
+
+
+@pytest.mark.parametrize("axis, chunks", [(0, (2, 5)), (0, (5, 5)), (1, (3, 2)), (1, (1, 5)), (-1, (6, 4))])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
+def test_sum_chunked_axis(axis, chunks, dtype):
+    Op = pld.Sum((6, 9), axis=axis, dtype=dtype)
+    assert_like_pylops(Op, pylops.Sum((6, 9), axis=axis, dtype=dtype), chunks, dtype)
+
+
+@pytest.mark.parametrize("chunks", [(3, 10), (2, 40), (6, 5)])
+def test_sum_partials_per_chunk(chunks):
+    """A chunked summed axis gives one partial-sum task per input chunk, then one adding
+    task per output chunk: the axis is never rechunked."""
+    x = da.from_array(rand((6, 40), "float64"), chunks=chunks).persist()
+    Op = pld.Sum((6, 40), axis=0)
+    y = Op @ x
+    graph = dict(y.__dask_graph__())
+    assert not any("rechunk" in k[0] for k in graph if isinstance(k, tuple))
+    partials = [k for k in graph if isinstance(k, tuple) and "-partial-" in k[0]]
+    nsum, nother = x.numblocks
+    assert len(partials) == (x.npartitions if nsum > 1 else 0)
+    assert new_tasks(y, x) == len(partials) + nother and y.chunks == x.chunks[1:]
+    np.testing.assert_allclose(y.compute(), x.compute().sum(axis=0))

@@ -4,7 +4,7 @@ import dask.array as da
 import numpy as np
 import pylops
 import pytest
-from _helpers import DTYPES, assert_like_pylops, new_tasks, rand
+from _helpers import DTYPES, assert_like_pylops, check_kernel_boxes, new_tasks, rand
 
 import pylops_distributed as pld
 
@@ -82,10 +82,86 @@ def test_causalintegration_tasks():
     Op = pld.CausalIntegration((8, 400), axis=1, kind="trapezoidal")
     assert new_tasks(Op @ x, x) == 2 and new_tasks(Op.H @ x, x) == 2
     x = x.rechunk((4, 50)).persist()                                          # axis chunked: 16 chunks
-    assert new_tasks(Op @ x, x) <= 6 * 16 and new_tasks(Op.H @ x, x) <= 8 * 16
-    assert (Op @ x).chunks == x.chunks
+    # the axis is merged into one chunk first (one rechunk task per output chunk), then one
+    # task per chunk; the output is one chunk along the axis
+    for y in (Op @ x, Op.H @ x):
+        assert new_tasks(y, x) == 2 * 2 and y.chunks == (x.chunks[0], (400,))
 
 
 def test_causalintegration_bad_kind():
     with pytest.raises(ValueError, match=r"CausalIntegration: kind='simpson' is not one of"):
         pld.CausalIntegration(5, kind="simpson")
+
+
+# --- per-chunk kernels -------------------------------------------------------------------------
+
+def restriction_twin(dims, iava, axis, dtype):
+    """PyLops' Restriction, as the explicit matrix of its forward where indices repeat (see
+    test_restriction; PyLops misses an index written once as ``i`` and once as ``i - n``,
+    in ``repeated`` and in its adjoint, which ``todense`` uses for wide operators)."""
+    POp = pylops.Restriction(dims, iava, axis=axis, dtype=dtype)
+    if np.unique(np.asarray(iava) % dims[axis]).size == len(iava):
+        return POp
+    eye = np.eye(POp.shape[1], dtype=dtype)
+    return pylops.MatrixMult(np.column_stack([POp @ e for e in eye]), dtype=dtype)
+
+
+CI_KW = dict(axis=1, sampling=0.5, kind="trapezoidal", removefirst=True)
+KERNEL_OPS = {
+    "Restriction-sorted": (lambda dt: pld.Restriction((5, 12), [0, 2, 2, 7, 11], axis=1, dtype=dt),
+                           lambda dt: restriction_twin((5, 12), [0, 2, 2, 7, 11], 1, dt),
+                           [((0, 0), (5, 5)), ((1, 1), (4, 3)), ((0, 4), (2, 5))],
+                           [((0, 0), (5, 12)), ((0, 1), (5, 2)), ((2, 3), (4, 7)), ((0, 2), (5, 8))]),
+    "Restriction-unsorted": (lambda dt: pld.Restriction((9, 2), [8, 0, 3, 3, 8, 5], axis=0, dtype=dt),
+                             lambda dt: restriction_twin((9, 2), [8, 0, 3, 3, 8, 5], 0, dt),
+                             [((0, 0), (6, 2)), ((2, 1), (4, 2)), ((5, 0), (6, 2))],
+                             [((0, 0), (9, 2)), ((3, 0), (4, 1)), ((1, 0), (3, 2)), ((4, 0), (9, 2))]),
+    "CausalIntegration": (lambda dt: pld.CausalIntegration((3, 8), **CI_KW, dtype=dt),
+                          lambda dt: pylops.CausalIntegration((3, 8), **CI_KW, dtype=dt),
+                          [((0, 0), (3, 7)), ((1, 2), (2, 5))],
+                          [((0, 0), (3, 8)), ((0, 0), (3, 1)), ((1, 3), (3, 8))]),
+}
+
+
+@pytest.mark.parametrize("name", KERNEL_OPS)
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+def test_kernels(name, dtype):
+    """Forward and adjoint kernels exist and are exact on any output box."""
+    make, twin, fwd_boxes, adj_boxes = KERNEL_OPS[name]
+    Op, POp = make(dtype), twin(dtype)
+    check_kernel_boxes(Op, POp, False, dtype, fwd_boxes)
+    check_kernel_boxes(Op, POp, True, dtype, adj_boxes)
+
+
+par_restr_chunks = [
+    dict(iava=[13, 0, 2, 2, 13, 7, 1, 12, 7, 7]),            # unsorted, repeated in different chunks
+    dict(iava=[0, 0, 1, 4, 4, 4, 5, 9, 13, 13]),             # sorted, repeats across chunk edges
+    dict(iava=[-1, 13, 3, -11]),                             # the same index twice, written two ways
+    dict(iava=[6]),                                          # a single sample
+]
+
+
+@pytest.mark.parametrize("p", par_restr_chunks)
+@pytest.mark.parametrize("chunks", [(2, 3), (4, 1), (1, 14), (3, 5)])
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+def test_restriction_across_chunks(p, chunks, dtype):
+    Op = pld.Restriction((4, 14), p["iava"], axis=1, dtype=dtype)
+    assert_like_pylops(Op, restriction_twin((4, 14), p["iava"], 1, dtype), chunks, dtype)
+    assert_like_pylops(Op.H, restriction_twin((4, 14), p["iava"], 1, dtype).H, chunks, dtype)
+
+
+def test_restriction_chunks():
+    x = da.from_array(rand((2, 20), "float64"), chunks=(2, 5))
+    sorted_op = pld.Restriction((2, 20), [1, 3, 3, 12, 13, 19], axis=1)
+    y = sorted_op @ x
+    assert y.chunks == ((2,), (3, 2, 1))                 # per input chunk, the empty one dropped
+    assert (sorted_op.H @ y).chunks == ((2,), (12, 7, 1))  # from y's chunks' first indices 12, 19
+    unsorted = pld.Restriction((2, 20), [19, 3, 3, 0, 12], axis=1)
+    assert (unsorted @ x).chunks == ((2,), (2, 1, 1, 1))
+    assert (unsorted.H @ (unsorted @ x)).chunks == ((2,), (5, 5, 5, 5))
+    # model chunks where no index falls ([4, 8) and [8, 12)) read nothing and are zeros
+    xa = unsorted.H @ da.from_array(np.ones((2, 5)), chunks=(2, 1))
+    assert xa.chunks == ((2,), (4, 4, 4, 4, 4))
+    blocks = [b.compute() for b in xa.to_delayed().ravel()]
+    assert all(isinstance(b, np.ndarray) for b in blocks) and not blocks[1].any() and not blocks[2].any()
+    np.testing.assert_array_equal(xa.compute()[0], np.bincount([19, 3, 3, 0, 12], minlength=20))

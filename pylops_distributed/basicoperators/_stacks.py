@@ -1,5 +1,6 @@
 """Shared checks for the stacking operators (VStack, HStack, BlockDiag, Block)."""
 
+from pylops_distributed.kernels import NoChunkKernel, StackKernel, as_stack
 from pylops_distributed.linearoperator import aslinearoperator
 
 
@@ -18,3 +19,31 @@ def common_dims(ops, attr):
     """The operators' shared ``dims``/``dimsd`` when all agree, else None."""
     first = getattr(ops[0], attr)
     return first if all(getattr(op, attr) == first for op in ops) else None
+
+
+def stack_kernels(rows, adjoint, opname):
+    """The :class:`~pylops_distributed.kernels.StackKernel` of a block matrix of operators
+    (``rows[i][j]`` maps model block ``j`` to data block ``i``; None for a zero block)."""
+    nrows, ncols = len(rows), len(rows[0])
+    mats = [[None if op is None else as_stack(op.chunk_kernel(adjoint)) for op in row]
+            for row in rows]
+    for row in mats:
+        for m in row:
+            if m is not None and (m.n_in, m.n_out) != (1, 1):
+                raise NoChunkKernel(f"{opname}: a block is itself a stack of "
+                                    f"{m.n_in} -> {m.n_out} blocks")
+    if not adjoint:
+        terms = [[(j, m.terms[0][0][1]) for j, m in enumerate(row) if m is not None]
+                 for row in mats]
+        kernel = StackKernel(ncols, terms)
+    else:
+        terms = [[(i, mats[i][j].terms[0][0][1]) for i in range(nrows) if mats[i][j] is not None]
+                 for j in range(ncols)]
+        kernel = StackKernel(nrows, terms)
+    ins, outs = {}, {}
+    for i, row in enumerate(kernel.terms):
+        for j, k in row:
+            if ins.setdefault(j, k.dims_in) != k.dims_in or outs.setdefault(i, k.dims_out) != k.dims_out:
+                raise NoChunkKernel(f"{opname}: blocks sharing a model or data block have different "
+                                    f"shapes (e.g. {k.dims_in} -> {k.dims_out})")
+    return kernel

@@ -1,5 +1,6 @@
 """Block: a block matrix of operators, built as a VStack of HStacks."""
 
+from pylops_distributed.basicoperators._stacks import stack_kernels
 from pylops_distributed.basicoperators.hstack import HStack
 from pylops_distributed.basicoperators.vstack import VStack
 
@@ -43,3 +44,6 @@ class Block(VStack):
                              f"lengths {[len(row) for row in rows]}")
         super().__init__([HStack(row, dtype=dtype) for row in rows], forceflat=forceflat,
                          dtype=dtype, chunks=chunks)
+
+    def _kernel(self, adjoint):
+        return stack_kernels([row.ops for row in self.ops], adjoint, "Block")

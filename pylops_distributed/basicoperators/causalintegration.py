@@ -1,9 +1,10 @@
 """CausalIntegration: running (causal) integral of an N-D model along an axis."""
 
-import dask.array as da
+import functools
 
 from pylops_distributed._arrays import as_dims, get_array_module, normalize_axis, result_dtype
-from pylops_distributed._graph import map_chunks, new_token
+from pylops_distributed._graph import new_token
+from pylops_distributed.kernels import ChunkKernel
 from pylops_distributed.linearoperator import LinearOperator
 
 _KINDS = ("full", "half", "trapezoidal")
@@ -49,12 +50,11 @@ class CausalIntegration(LinearOperator):
 
     Notes
     -----
-    When ``axis`` is a single chunk, forward and adjoint are one task per chunk
-    (cumulative sum and the ``kind`` correction in the same task). When the input is
-    chunked along ``axis`` the integral is ``dask.array.cumsum`` (a sequential carry
-    across the chunks of ``axis``, a few tasks per chunk) followed by one fused
-    correction task per chunk; nothing is rechunked in either case. The adjoint is
-    the reversed (anti-causal) running sum.
+    The running sum needs the whole ``axis``: forward and adjoint are one task per chunk
+    (cumulative sum and the ``kind`` correction in the same task) on an input whose
+    ``axis`` is a single chunk. An input chunked along ``axis`` is first rechunked to one
+    chunk there (one visible step); the other axes keep their chunks, and the output is
+    one chunk along ``axis``. The adjoint is the reversed (anti-causal) running sum.
 
     Examples
     --------
@@ -81,47 +81,53 @@ class CausalIntegration(LinearOperator):
         self._token = new_token()
         super().__init__(dims, dimsd, dtype, name=name, chunks=chunks)
 
-    def _matvec(self, x):
-        dtype = result_dtype(self.dtype, x.dtype, type(self.sampling))
-        ax, n = self.axis, self.dims[self.axis]
-        if len(x.chunks[ax]) == 1:
-            chunks = list(x.chunks)
-            chunks[ax] = (self.dimsd[ax],)
-            return map_chunks(_integrate_chunk, x, ax, self.sampling, self.kind, self.removefirst, dtype,
-                              prefix="causalintegration", token=self._token, dtype=dtype,
-                              chunks=tuple(chunks))
-        csum = da.cumsum(x.astype(dtype, copy=False), axis=ax)
-        args = [csum, x]
-        if self.kind == "trapezoidal":
-            first = x[(slice(None),) * ax + (slice(0, 1),)]
-            args.append(first)
-        y = da.map_blocks(_correct_forward, *args, axis=ax, sampling=self.sampling, kind=self.kind,
-                          dtype=dtype, meta=csum._meta,
-                          name=f"causalintegration-{self._token}-{csum.name}")
-        if self.removefirst:
-            y = y[(slice(None),) * ax + (slice(1, n),)]
-        return y
-
-    def _rmatvec(self, x):
-        dtype = result_dtype(self.dtype, x.dtype, type(self.sampling))
+    def _kernel(self, adjoint):
         ax = self.axis
-        if self.removefirst:
-            pad = [(0, 0)] * x.ndim
-            pad[ax] = (1, 0)
-            x = da.pad(x, pad)
-            if len(x.chunks[ax]) == 2 and x.chunks[ax][0] == 1:   # merge the one-sample pad chunk
-                x = x.rechunk({ax: -1})
-        if len(x.chunks[ax]) == 1:
-            return map_chunks(_integrate_adjoint_chunk, x, ax, self.sampling, self.kind, dtype,
-                              prefix="causalintegration-adjoint", token=self._token, dtype=dtype)
-        flip = (slice(None),) * ax + (slice(None, None, -1),)
-        rsum = da.cumsum(x.astype(dtype, copy=False)[flip], axis=ax)[flip]   # sum_{j>=i} x[j]
-        args = [rsum, x]
-        if self.kind == "trapezoidal":
-            args.append(rsum[(slice(None),) * ax + (slice(0, 1),)])
-        return da.map_blocks(_correct_adjoint, *args, axis=ax, sampling=self.sampling, kind=self.kind,
-                             dtype=dtype, meta=rsum._meta,
-                             name=f"causalintegration-adjoint-{self._token}-{rsum.name}")
+        dims_in, dims_out = (self.dimsd, self.dims) if adjoint else (self.dims, self.dimsd)
+        params = dict(axis=ax, sampling=self.sampling, kind=self.kind, removefirst=self.removefirst)
+        return ChunkKernel(
+            _integrate_adjoint_kernel if adjoint else _integrate_kernel, dims_in, dims_out,
+            name="causalintegration" + ("-adjoint" if adjoint else ""),
+            token=f"{self._token}-{int(adjoint)}", params=params, whole={ax},
+            out_dtype=functools.partial(result_dtype, self.dtype, type(self.sampling)),
+            region=functools.partial(_whole_axis_region, ax, dims_in[ax]),
+            chunks=functools.partial(_one_chunk, ax, dims_out[ax]))
+
+
+def _whole_axis_region(axis, n, start, stop):
+    """Input box of an output box: ``axis`` whole, the other axes as the output's."""
+    istart, istop = list(start), list(stop)
+    istart[axis], istop[axis] = 0, n
+    return tuple(istart), tuple(istop)
+
+
+def _one_chunk(axis, n, chunks):
+    return tuple((n,) if a == axis else tuple(c) for a, c in enumerate(chunks))
+
+
+def _cut(y, axis, start, stop):
+    """``y`` (the whole axis) on ``[start, stop)`` along ``axis``; a copy unless it is all of it."""
+    if start == 0 and stop == y.shape[axis]:
+        return y
+    return y[(slice(None),) * axis + (slice(start, stop),)].copy()
+
+
+def _integrate_kernel(x, *, where, dtype, axis, sampling, kind, removefirst):
+    """The causal integral of ``x`` (``axis`` whole) on the output box."""
+    y = _integrate_chunk(x, axis, sampling, kind, removefirst, dtype)
+    return _cut(y, axis, where.start[axis], where.stop[axis])
+
+
+def _integrate_adjoint_kernel(x, *, where, dtype, axis, sampling, kind, removefirst):
+    """The anti-causal running sum of ``x`` (``axis`` whole) on the output box; with
+    ``removefirst`` the data is first given back its dropped first sample, as a zero."""
+    if removefirst:
+        xp = get_array_module(x)
+        pad = [(0, 0)] * x.ndim
+        pad[axis] = (1, 0)
+        x = xp.pad(x, pad)
+    y = _integrate_adjoint_chunk(x, axis, sampling, kind, dtype)
+    return _cut(y, axis, where.start[axis], where.stop[axis])
 
 
 def _take0(a, axis):
@@ -129,7 +135,7 @@ def _take0(a, axis):
 
 
 def _integrate_chunk(chunk, axis, sampling, kind, removefirst, dtype):
-    """Whole-axis causal integral of one chunk (the axis is not chunked)."""
+    """Whole-axis causal integral of one block (``axis`` whole)."""
     xp = get_array_module(chunk)
     chunk = chunk.astype(dtype, copy=False)
     y = xp.cumsum(chunk, axis=axis)
@@ -140,22 +146,20 @@ def _integrate_chunk(chunk, axis, sampling, kind, removefirst, dtype):
     return y
 
 
-def _correct_forward(csum, x, first=None, *, axis, sampling, kind, block_info=None):
-    """``sampling * (cumsum - x/2 [- x[0]/2 for samples after the first])``."""
+def _correct_forward(csum, x, first=None, *, axis, sampling, kind):
+    """``sampling * (cumsum - x/2 [- x[0]/2 for samples after the first])`` (whole axis)."""
     y = sampling * csum
     if kind in ("half", "trapezoidal"):
         y = y - (sampling / 2.0) * x
     if kind == "trapezoidal":
         y = y - (sampling / 2.0) * first
-        start = 0 if block_info is None else block_info[0]["array-location"][axis][0]
-        if start == 0:   # y[0] keeps its x[0]/2 (PyLops subtracts x[0]/2 from y[1:] only)
-            idx = (slice(None),) * axis + (slice(0, 1),)
-            y[idx] = y[idx] + (sampling / 2.0) * first
+        idx = (slice(None),) * axis + (slice(0, 1),)   # y[0] keeps its x[0]/2 (PyLops
+        y[idx] = y[idx] + (sampling / 2.0) * first    # subtracts x[0]/2 from y[1:] only)
     return y.astype(csum.dtype, copy=False)
 
 
 def _integrate_adjoint_chunk(chunk, axis, sampling, kind, dtype):
-    """Whole-axis anti-causal running sum of one chunk (the adjoint)."""
+    """Whole-axis anti-causal running sum of one block (the adjoint, ``axis`` whole)."""
     xp = get_array_module(chunk)
     chunk = chunk.astype(dtype, copy=False)
     flip = (slice(None),) * axis + (slice(None, None, -1),)
@@ -164,14 +168,12 @@ def _integrate_adjoint_chunk(chunk, axis, sampling, kind, dtype):
                             axis=axis, sampling=sampling, kind=kind)
 
 
-def _correct_adjoint(rsum, x, total=None, *, axis, sampling, kind, block_info=None):
-    """``sampling * (rsum - x/2)``, the first sample ``sampling * total / 2`` for trapezoidal."""
+def _correct_adjoint(rsum, x, total=None, *, axis, sampling, kind):
+    """``sampling * (rsum - x/2)``, the first sample ``sampling * total / 2`` for trapezoidal
+    (whole axis)."""
     y = sampling * rsum
     if kind in ("half", "trapezoidal"):
         y = y - (sampling / 2.0) * x
     if kind == "trapezoidal":
-        start = 0 if block_info is None else block_info[0]["array-location"][axis][0]
-        if start == 0:
-            idx = (slice(None),) * axis + (slice(0, 1),)
-            y[idx] = (sampling / 2.0) * total
+        y[(slice(None),) * axis + (slice(0, 1),)] = (sampling / 2.0) * total
     return y.astype(rsum.dtype, copy=False)

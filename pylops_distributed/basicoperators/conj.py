@@ -1,7 +1,8 @@
 """Conj: complex conjugation (an R-linear operator)."""
 
-from pylops_distributed._arrays import as_dims, result_dtype
-from pylops_distributed._graph import map_chunks, new_token
+from pylops_distributed._arrays import as_dims, get_array_module
+from pylops_distributed._graph import new_token
+from pylops_distributed.kernels import ChunkKernel
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -26,8 +27,8 @@ class Conj(LinearOperator):
 
     Notes
     -----
-    One task per chunk, nothing rechunked; the operator is self-adjoint. Outputs have
-    ``result_type(dtype, input dtype)``.
+    One task per chunk (a pointwise kernel), nothing rechunked; the operator is
+    self-adjoint. Outputs have ``result_type(dtype, input dtype)``.
 
     Examples
     --------
@@ -43,12 +44,12 @@ class Conj(LinearOperator):
                          clinear=False)
         self._token = new_token()
 
-    def _matvec(self, x):
-        dtype = result_dtype(self.dtype, x.dtype)
-        return map_chunks(_conj, x, dtype, prefix="conj", token=self._token, dtype=dtype)
-
-    _rmatvec = _matvec
+    def _kernel(self, adjoint):
+        return ChunkKernel(_conj, self.dims, self.dims, dtype=self.dtype, pointwise=True,
+                           name="conj", token=f"{self._token}-{int(adjoint)}")
 
 
-def _conj(chunk, dtype):
-    return chunk.conj().astype(dtype, copy=False)
+def _conj(x, *, where, dtype):
+    """``conj(x)`` as ``dtype``, a new array (CuPy's ``conj`` of a real array is the array)."""
+    y = x.conj()
+    return y.astype(dtype, copy=bool(get_array_module(x).may_share_memory(y, x)))

@@ -1,10 +1,13 @@
 """Diagonal: element-wise multiplication by a vector, broadcast along an axis."""
 
+import functools
+
 import dask.array as da
 import numpy as np
 
-from pylops_distributed._arrays import as_dims, is_array, normalize_axis, result_dtype
-from pylops_distributed._graph import map_chunks, new_token
+from pylops_distributed._arrays import as_dims, is_array, normalize_axis
+from pylops_distributed._graph import new_token
+from pylops_distributed.kernels import ChunkKernel, aligned
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -29,9 +32,10 @@ class Diagonal(LinearOperator):
 
     Notes
     -----
-    One multiplication task per chunk: an in-memory ``diag`` is sliced inside each
-    task; a dask ``diag`` whose chunks differ from the input's is aligned by dask
-    (rechunked).
+    One multiplication task per chunk (a pointwise kernel): each task gets the slice of
+    ``diag`` under its chunk (cut from an in-memory ``diag`` when the graph is built, or
+    taken from the chunks of a dask ``diag``, with a thin slicing task where its chunks
+    and the input's do not line up).
 
     Examples
     --------
@@ -61,19 +65,12 @@ class Diagonal(LinearOperator):
         self._token = new_token()
         super().__init__(dims, dims, dtype, name=name, chunks=chunks)
 
-    def _multiply(self, d, x):
-        dtype = result_dtype(self.dtype, d.dtype, x.dtype)
-        if isinstance(d, da.Array):
-            return (x * d).astype(dtype, copy=False)
-        # in-memory diag: each task multiplies its chunk by the matching slice (no rechunk)
-        return map_chunks(_multiply_chunk, x, d, dtype, prefix="diagonal", token=self._token,
-                          dtype=dtype)
-
-    def _matvec(self, x):
-        return self._multiply(self.diag, x)
-
-    def _rmatvec(self, x):
-        return self._multiply(self._diagc, x)
+    def _kernel(self, adjoint):
+        d = self._diagc if adjoint else self.diag
+        return ChunkKernel(_diag_kernel, self.dims, self.dims, name="diagonal",
+                           token=f"{self._token}-{int(adjoint)}", pointwise=True,
+                           operands=[aligned(d, [("in", a) for a in range(len(self.dims))])],
+                           out_dtype=functools.partial(_dtype, self.dtype, d.dtype))
 
     def matrix(self):
         """The diagonal as a dense matrix (small operators only)."""
@@ -81,7 +78,10 @@ class Diagonal(LinearOperator):
         return np.diag(np.broadcast_to(d, self.dims).ravel())
 
 
-def _multiply_chunk(chunk, d, dtype, block_info=None):
-    loc = block_info[0]["array-location"]
-    piece = d[tuple(slice(None) if n == 1 else slice(a, b) for n, (a, b) in zip(d.shape, loc))]
-    return (chunk * piece).astype(dtype, copy=False)
+def _dtype(op_dtype, d_dtype, dtype):
+    return np.result_type(op_dtype, d_dtype, dtype)
+
+
+def _diag_kernel(x, d, *, where, dtype):
+    """``x * d`` on one block (``d``'s block broadcast along its length-1 axes)."""
+    return (x * d).astype(dtype, copy=False)

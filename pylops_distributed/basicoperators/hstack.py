@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from pylops_distributed.basicoperators._stacks import as_operators, common_dims
+from pylops_distributed.basicoperators._stacks import as_operators, common_dims, stack_kernels
 from pylops_distributed.basicoperators.vstack import sum_blocks
 from pylops_distributed.linearoperator import LinearOperator, _fit
 from pylops_distributed.stacked import StackedArray, split_input
@@ -28,7 +28,8 @@ class HStack(LinearOperator):
     -----
     The model is a :class:`~pylops_distributed.StackedArray` with one block per
     operator (or a flat array, cut into blocks). The adjoint returns a StackedArray
-    for an N-D data array and a flat array for a flat one, as PyLops does.
+    for an N-D data array and a flat array for a flat one, as PyLops does. Forward: one
+    task per data chunk applies every operator to its model block and sums them.
 
     Examples
     --------
@@ -52,7 +53,10 @@ class HStack(LinearOperator):
                          chunks=chunks)
         self._stacked_input = (True, all(op._stacked_input[1] for op in self.ops))
 
-    def _matvec(self, x):
+    def _kernel(self, adjoint):
+        return stack_kernels([list(self.ops)], adjoint, "HStack")
+
+    def _matvec(self, x):  # used when an operator has no kernel
         blocks = split_input(x, [op.dims for op in self.ops])
         return sum_blocks([op.matvec(b) for op, b in zip(self.ops, blocks)], self.dimsd)
 

@@ -1,9 +1,13 @@
 """Imag: the imaginary part of a complex model (an R-linear operator)."""
 
+import functools
+
 import numpy as np
 
 from pylops_distributed._arrays import as_dims, get_array_module
-from pylops_distributed._graph import map_chunks, new_token
+from pylops_distributed._graph import new_token
+from pylops_distributed.basicoperators.real import fixed_dtype
+from pylops_distributed.kernels import ChunkKernel
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -30,8 +34,8 @@ class Imag(LinearOperator):
 
     Notes
     -----
-    One task per chunk, nothing rechunked. As in PyLops the forward returns
-    ``rdtype`` and the adjoint ``dtype`` whatever the input's dtype; with a real
+    One task per chunk (a pointwise kernel), nothing rechunked. As in PyLops the forward
+    returns ``rdtype`` and the adjoint ``dtype`` whatever the input's dtype; with a real
     ``dtype`` the adjoint (purely imaginary) is therefore zero.
 
     Examples
@@ -51,22 +55,21 @@ class Imag(LinearOperator):
         self.rdtype = np.real(np.ones(1, self.dtype)).dtype
         self._token = new_token()
 
-    def _matvec(self, x):
-        return map_chunks(_imag_part, x, self.rdtype, prefix="imag", token=self._token, dtype=self.rdtype)
-
-    def _rmatvec(self, x):
-        return map_chunks(_times_i, x, self.dtype, prefix="imag-adjoint", token=self._token,
-                          dtype=self.dtype)
-
-
-def _imag_part(chunk, dtype):
-    """Imaginary part of ``chunk`` (zeros for a real chunk) as ``dtype``."""
-    return get_array_module(chunk).imag(chunk).astype(dtype)
+    def _kernel(self, adjoint):
+        dtype = self.dtype if adjoint else self.rdtype
+        return ChunkKernel(_times_i if adjoint else _imag_part, self.dims, self.dims, pointwise=True,
+                           name="imag" + ("-adjoint" if adjoint else ""),
+                           token=f"{self._token}-{int(adjoint)}",
+                           out_dtype=functools.partial(fixed_dtype, dtype))
 
 
-def _times_i(chunk, dtype):
-    """``1j * real(chunk)`` as ``dtype`` (zeros when ``dtype`` is real, as in PyLops)."""
-    xp = get_array_module(chunk)
+def _imag_part(x, *, where, dtype):
+    """Imaginary part of ``x`` (zeros for a real ``x``) as ``dtype``, a new array."""
+    return get_array_module(x).imag(x).astype(dtype)
+
+
+def _times_i(x, *, where, dtype):
+    """``1j * real(x)`` as ``dtype`` (zeros when ``dtype`` is real, as in PyLops)."""
     if np.iscomplexobj(np.empty(0, dtype)):
-        return (1j * chunk.real).astype(dtype)
-    return xp.zeros(chunk.shape, dtype=dtype)
+        return (1j * x.real).astype(dtype)
+    return get_array_module(x).zeros(x.shape, dtype=dtype)

@@ -5,6 +5,7 @@ import pylops
 
 from pylops_distributed._arrays import as_dask, result_dtype
 from pylops_distributed.frompylops import FromPyLops
+from pylops_distributed.kernels import NoChunkKernel
 from pylops_distributed.linearoperator import LinearOperator, _is_pylops
 
 
@@ -49,6 +50,11 @@ class Kronecker(LinearOperator):
     ``max(a, b)**2`` small slicing tasks (``a * b`` for a square chunk grid): every
     output depends on every input, so some exchange of this size cannot be avoided.
 
+    The operator has no per-chunk kernel (:meth:`chunk_kernel` raises
+    :class:`~pylops_distributed.kernels.NoChunkKernel`): an output chunk needs both axes of
+    the input whole (``Op1`` along axis 0, ``Op2`` along axis 1), so it is applied in the two
+    stages above, each stage the kernel of a :class:`~pylops_distributed.FromPyLops`.
+
     Examples
     --------
     >>> import numpy as np, dask.array as da, pylops
@@ -85,10 +91,15 @@ class Kronecker(LinearOperator):
             first, second = ((self._op1_data, self._op2_model) if adjoint
                              else (self._op1_model, self._op2_data))
             regroup = {0: None, 1: -1}
-        z = first._rmatvec(x) if adjoint else first._matvec(x)
+        z = first.rmatvec(x) if adjoint else first.matvec(x)
         regroup = {ax: _split(z.shape[ax], nout) if c is None else c for ax, c in regroup.items()}
         z = z.rechunk(regroup)
-        return second._rmatvec(z) if adjoint else second._matvec(z)
+        return second.rmatvec(z) if adjoint else second.matvec(z)
+
+    def _kernel(self, adjoint):
+        raise NoChunkKernel(f"{self.label} has no chunk kernel: each output chunk needs both axes "
+                            "of the input whole (Op1 acts along axis 0, Op2 along axis 1); it is "
+                            "applied in two stages with an all-to-all rechunk between them")
 
     def _matvec(self, x):
         return self._stages(x, False).astype(result_dtype(self.dtype, x.dtype), copy=False)

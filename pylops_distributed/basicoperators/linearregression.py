@@ -27,8 +27,9 @@ class LinearRegression(Regression):
 
     Notes
     -----
-    :class:`~pylops_distributed.Regression` with ``order=1``: the forward is one task
-    per chunk of ``taxis``, the adjoint one task per data chunk plus a tree reduction.
+    :class:`~pylops_distributed.Regression` with ``order=1`` (the same kernels): the forward
+    is one task per chunk of ``taxis``, the adjoint one partial-sum task per data chunk plus
+    one task adding them up.
 
     Examples
     --------

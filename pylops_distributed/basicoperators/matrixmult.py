@@ -1,14 +1,14 @@
 """MatrixMult: a dense (NumPy, CuPy, chunked dask) or sparse matrix applied along the first axis."""
 
+import functools
 import warnings
 
 import dask.array as da
 import numpy as np
 
-from dask.base import tokenize
-
-from pylops_distributed._arrays import as_dims, is_array, meta_like, result_dtype
-from pylops_distributed._graph import map_chunks, new_token
+from pylops_distributed._arrays import as_dims, is_array
+from pylops_distributed._graph import new_token
+from pylops_distributed.kernels import ChunkKernel, aligned, place
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -35,12 +35,15 @@ class MatrixMult(LinearOperator):
 
     Notes
     -----
-    Forward: one ``A`` block times one ``x`` block per task, then a sum over the
-    column blocks of ``A``. A chunked dask ``A`` never moves: the input is
-    rechunked along axis 0 to its column chunks when they differ. An in-memory
-    ``A`` is sliced to the input's chunks. On a distributed cluster pass a persisted dask ``A``
-    (``client.persist(da.from_array(A, chunks=...))``) when you apply the operator
-    many times: a NumPy ``A`` travels inside every graph.
+    The product contracts axis 0 of the input, which may be chunked: each task multiplies
+    one block of ``A`` by one chunk of the input, and the products of the chunks along the
+    contracted axis are summed (an ``additive`` kernel: no gathering of the axis). The output
+    is chunked along axis 0 like the rows of a dask ``A`` (its columns in the adjoint), and in
+    one chunk for an in-memory ``A``; the other axes keep the input's chunks. Each task gets
+    the block of ``A`` under its chunks: an in-memory ``A`` is sliced when the graph is built
+    (on a distributed cluster prefer a persisted dask ``A``,
+    ``client.persist(da.from_array(A, chunks=...))``, when you apply the operator many times),
+    a dask ``A`` gives its own chunks (sliced where the input's chunks do not line up).
 
     Examples
     --------
@@ -69,67 +72,53 @@ class MatrixMult(LinearOperator):
         super().__init__((M, *otherdims), (N, *otherdims), dtype, explicit=not otherdims,
                          forceflat=forceflat, name=name, chunks=chunks)
 
-    @property
-    def chunks_in(self):
-        if isinstance(self.A, da.Array) and len(self.A.chunks[1]) > 1:
-            return (self.A.chunks[1],)
-        return None
-
-    @property
-    def chunks_out(self):
-        if isinstance(self.A, da.Array) and len(self.A.chunks[0]) > 1:
-            return (self.A.chunks[0],)
-        return None
-
-    def _apply_matrix(self, x, adjoint):
+    def _kernel(self, adjoint):
         A = self.A
-        dtype = result_dtype(self.dtype, A.dtype, x.dtype)
-        if self._sparse:
-            A = A.conj().T.tocsr() if adjoint else A
-            x = x.rechunk({0: -1})
-            chunks = ((A.shape[0],),) + x.chunks[1:]
-            return map_chunks(_sparse_chunk, x, A, prefix="matrixmult", token=self._token,
-                              dtype=dtype, chunks=chunks)
-        axis = 0 if adjoint else 1  # the axis of A contracted with x
-        if isinstance(A, da.Array):  # never move a chunked matrix: align the vector to it
-            x = x.rechunk({0: A.chunks[axis]})
-        else:  # in-memory matrix: cut it like the vector's chunks (one slice a chunk)
-            chunks = [A.shape[0], A.shape[1]]
-            chunks[axis] = x.chunks[0]
-            A = da.from_array(A, chunks=tuple(chunks), asarray=False,
-                              name=f"matrixmult-A-{tokenize(self._token, chunks)}")
-        a_ind, other = ("ji" if adjoint else "ij"), tuple("klmnopqrstuvw"[:x.ndim - 1])
-        name = f"matrixmult-{tokenize(self._token, x.name, adjoint)}"
-        meta = meta_like(x, dtype)
-        if len(x.chunks[0]) == 1:  # one block along the contraction: one task per output chunk
-            return da.blockwise(_matmul_block, ("i", *other), A, a_ind, x, ("j", *other),
-                                adjoint=adjoint, contracted=False, concatenate=True, dtype=dtype,
-                                meta=meta, name=name)
-        partial = da.blockwise(_matmul_block, ("i", "j", *other), A, a_ind, x, ("j", *other),
-                               adjoint=adjoint, contracted=True, dtype=dtype, meta=meta, name=name)
-        return partial.sum(axis=1, dtype=dtype)
-
-    def _matvec(self, x):
-        return self._apply_matrix(x, False)
-
-    def _rmatvec(self, x):
-        return self._apply_matrix(x, True)
+        n = len(self.dims)
+        dims_in, dims_out = (self.dimsd, self.dims) if adjoint else (self.dims, self.dimsd)
+        in_chunks = None
+        if isinstance(A, da.Array):  # never move a chunked matrix: align the input with it
+            in_chunks = functools.partial(_rows_like, A.chunks[0 if adjoint else 1])
+            rows_out = A.chunks[1 if adjoint else 0]
+        else:
+            rows_out = (dims_out[0],)
+        axes = (("in", 0), ("out", 0)) if adjoint else (("out", 0), ("in", 0))
+        return ChunkKernel(
+            _matmul_kernel, dims_in, dims_out, name="matrixmult",
+            token=f"{self._token}-{int(adjoint)}", params=dict(adjoint=adjoint),
+            out_dtype=functools.partial(_dtype, self.dtype, A.dtype),
+            region=functools.partial(_contract_region, dims_in[0]),
+            chunks=functools.partial(_matmul_chunks, rows_out), in_chunks=in_chunks,
+            axes=(None,) + tuple(range(1, n)), operands=[aligned(A, axes)], additive=True)
 
 
-def _matmul_block(a, x, adjoint, contracted):
-    """``a @ x`` (``a^H @ x`` for the adjoint) along x's first axis; with ``contracted`` the
-    result keeps a length-1 axis 1 for the sum over blocks that follows."""
+def _dtype(op_dtype, a_dtype, dtype):
+    return np.result_type(op_dtype, a_dtype, dtype)
+
+
+def _contract_region(n, start, stop):
+    """Input box of a product along axis 0: the whole axis, the other axes as the output's."""
+    return (0,) + tuple(start[1:]), (n,) + tuple(stop[1:])
+
+
+def _matmul_chunks(rows_out, chunks):
+    return (tuple(rows_out),) + tuple(chunks[1:])
+
+
+def _rows_like(rows, chunks):
+    return (tuple(rows),) + tuple(chunks[1:])
+
+
+def _matmul_kernel(x, A, *, where, dtype, adjoint):
+    """``A @ x`` (``A^H @ x``) along axis 0 of one block; ``A``'s block is cut to the output
+    rows and the input rows of this block (maybe a piece of the contracted axis)."""
     if adjoint:
-        a = a.conj().T
-    y = (a @ x.reshape(x.shape[0], -1)).reshape((a.shape[0],) + x.shape[1:])
-    return y[:, None] if contracted else y
+        A = A.conj().T
+    y = A @ x.reshape(x.shape[0], -1)
+    y = y.reshape((y.shape[0],) + x.shape[1:])
+    return place(y, (where.start[0],) + tuple(where.origin[1:]), where.start, where.stop, dtype)
 
 
 def _is_sparse(A):
     mod = type(A).__module__
     return mod.startswith("scipy.sparse") or mod.startswith("cupyx.scipy.sparse")
-
-
-def _sparse_chunk(chunk, A):
-    out = A @ chunk.reshape(chunk.shape[0], -1)
-    return out.reshape((A.shape[0],) + chunk.shape[1:])

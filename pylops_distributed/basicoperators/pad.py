@@ -1,9 +1,11 @@
 """Pad: zero-pads an N-D model at the start and end of every axis."""
 
+import functools
 import numbers
 
-from pylops_distributed._arrays import as_dims, get_array_module, result_dtype
-from pylops_distributed._graph import map_chunks, new_token
+from pylops_distributed._arrays import as_dims
+from pylops_distributed._graph import new_token
+from pylops_distributed.kernels import ChunkKernel, place
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -32,8 +34,11 @@ class Pad(LinearOperator):
     Notes
     -----
     Forward: one task per chunk; the first and last chunks along every axis grow by
-    the pads (the chunks in between are kept). Adjoint: a slice of the data, one task
-    per chunk, nothing rechunked (the forward output comes back to the input's chunks).
+    the pads (the chunks in between are kept), and each task writes its chunk into zeros.
+    Adjoint: one copying task per chunk of the model, whose chunks are the data's chunk
+    boundaries shifted by the ``before`` pads and clipped to the model (chunks falling in
+    the pads are dropped), so each task reads (part of) one data chunk and the forward
+    output comes back to the input's chunks. Nothing is rechunked.
 
     Examples
     --------
@@ -64,28 +69,63 @@ class Pad(LinearOperator):
         dimsd = [d + b + a for d, (b, a) in zip(dims, pairs)]
         super().__init__(dims, dimsd, dtype, name=name, chunks=chunks)
 
-    def _matvec(self, x):
-        dtype = result_dtype(self.dtype, x.dtype)
-        if not any(b or a for b, a in self.pad):
-            return x.astype(dtype, copy=False)
-        chunks = []
-        for c, (b, a) in zip(x.chunks, self.pad):
-            c = list(c)
-            c[0] += b
-            c[-1] += a
-            chunks.append(tuple(c))
-        return map_chunks(_pad_chunk, x, self.pad, x.numblocks, dtype, prefix="pad", token=self._token,
-                          dtype=dtype, chunks=tuple(chunks))
-
-    def _rmatvec(self, x):
-        x = x.astype(result_dtype(self.dtype, x.dtype), copy=False)
-        if not any(b or a for b, a in self.pad):
-            return x
-        return x[tuple(slice(b, b + d) for (b, _), d in zip(self.pad, self.dims))]
+    def _kernel(self, adjoint):
+        before = tuple(b for b, _ in self.pad)
+        after = tuple(a for _, a in self.pad)
+        common = dict(dtype=self.dtype, token=f"{self._token}-{int(adjoint)}")
+        if adjoint:
+            return ChunkKernel(_unpad_kernel, self.dimsd, self.dims, name="pad-adjoint",
+                               region=functools.partial(_unpad_region, before),
+                               chunks=functools.partial(_unpad_chunks, before, self.dims), **common)
+        return ChunkKernel(_pad_kernel, self.dims, self.dimsd, name="pad", params=dict(before=before),
+                           region=functools.partial(_pad_region, before, self.dims),
+                           chunks=functools.partial(_pad_chunks, before, after), **common)
 
 
-def _pad_chunk(chunk, pad, numblocks, dtype, block_id=None):
-    """Zero-pad one chunk on the sides where it touches the array's edges."""
-    width = [(b if i == 0 else 0, a if i == n - 1 else 0)
-             for (b, a), i, n in zip(pad, block_id, numblocks)]
-    return get_array_module(chunk).pad(chunk.astype(dtype, copy=False), width, mode="constant")
+def _pad_region(before, dims, start, stop):
+    """Input box of a padded output box: shifted back by the pads, clipped to the model."""
+    istart = tuple(min(max(s - b, 0), n) for s, b, n in zip(start, before, dims))
+    istop = tuple(max(min(e - b, n), s) for e, b, n, s in zip(stop, before, dims, istart))
+    return istart, istop
+
+
+def _pad_chunks(before, after, chunks):
+    """The first chunk of every axis grows by ``before``, the last by ``after``."""
+    out = []
+    for c, b, a in zip(chunks, before, after):
+        c = list(c)
+        c[0] += b
+        c[-1] += a
+        out.append(tuple(c))
+    return tuple(out)
+
+
+def _pad_kernel(x, *, where, dtype, before):
+    """Zeros on the output box with ``x`` written where it lands (``before`` further on)."""
+    y = place(x, tuple(o + b for o, b in zip(where.origin, before)), where.start, where.stop, dtype)
+    return y.copy() if y is x else y
+
+
+def _unpad_region(before, start, stop):
+    """Input box of a model box: the data box shifted by the pads."""
+    return (tuple(s + b for s, b in zip(start, before)),
+            tuple(e + b for e, b in zip(stop, before)))
+
+
+def _unpad_chunks(before, dims, chunks):
+    """The data's chunk boundaries shifted by ``-before`` and clipped to the model."""
+    out = []
+    for c, b, n in zip(chunks, before, dims):
+        edges, pos = [0], 0
+        for size in c:
+            pos += size
+            edge = min(max(pos - b, 0), n)
+            if edge > edges[-1]:   # the last edge is n: the data covers the model
+                edges.append(edge)
+        out.append(tuple(e1 - e0 for e0, e1 in zip(edges[:-1], edges[1:])) or (0,))
+    return tuple(out)
+
+
+def _unpad_kernel(x, *, where, dtype):
+    """A copy of ``x`` (already the model box) as ``dtype``."""
+    return x.astype(dtype, copy=True)

@@ -1,9 +1,12 @@
 """Real: the real part of a complex model (an R-linear operator)."""
 
+import functools
+
 import numpy as np
 
 from pylops_distributed._arrays import as_dims
-from pylops_distributed._graph import map_chunks, new_token
+from pylops_distributed._graph import new_token
+from pylops_distributed.kernels import ChunkKernel
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -31,8 +34,8 @@ class Real(LinearOperator):
 
     Notes
     -----
-    One task per chunk, nothing rechunked. As in PyLops the forward returns
-    ``rdtype`` and the adjoint ``dtype`` whatever the input's dtype (with a real
+    One task per chunk (a pointwise kernel), nothing rechunked. As in PyLops the forward
+    returns ``rdtype`` and the adjoint ``dtype`` whatever the input's dtype (with a real
     ``dtype`` the adjoint is simply the real part).
 
     Examples
@@ -52,14 +55,19 @@ class Real(LinearOperator):
         self.rdtype = np.real(np.ones(1, self.dtype)).dtype
         self._token = new_token()
 
-    def _matvec(self, x):
-        return map_chunks(_real_part, x, self.rdtype, prefix="real", token=self._token, dtype=self.rdtype)
+    def _kernel(self, adjoint):
+        dtype = self.dtype if adjoint else self.rdtype
+        return ChunkKernel(_real_part, self.dims, self.dims, pointwise=True,
+                           name="real" + ("-adjoint" if adjoint else ""),
+                           token=f"{self._token}-{int(adjoint)}",
+                           out_dtype=functools.partial(fixed_dtype, dtype))
 
-    def _rmatvec(self, x):
-        return map_chunks(_real_part, x, self.dtype, prefix="real-adjoint", token=self._token,
-                          dtype=self.dtype)
+
+def fixed_dtype(dtype, in_dtype):
+    """The output dtype of an operator whose output dtype does not depend on the input's."""
+    return dtype
 
 
-def _real_part(chunk, dtype):
-    """Real part of ``chunk`` as ``dtype`` (zero imaginary part for a complex ``dtype``)."""
-    return chunk.real.astype(dtype)
+def _real_part(x, *, where, dtype):
+    """Real part of ``x`` as ``dtype`` (zero imaginary part for a complex ``dtype``), a new array."""
+    return x.real.astype(dtype)

@@ -1,12 +1,14 @@
 """Regression: polynomial regression, coefficients to curve values along a t-axis."""
 
+import functools
 import numbers
 
 import dask.array as da
 import numpy as np
 
 from pylops_distributed._arrays import as_dask, get_array_module, is_array, result_dtype
-from pylops_distributed._graph import new_token
+from pylops_distributed._graph import apply_kernel, new_token
+from pylops_distributed.kernels import ChunkKernel, aligned, place
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -39,12 +41,14 @@ class Regression(LinearOperator):
 
     Notes
     -----
-    Forward: one task per chunk of ``taxis`` (every task gets the tiny coefficient
-    vector). Adjoint: one task per chunk of the data (a partial sum of
-    ``order + 1`` values) followed by dask's tree reduction; ``taxis`` is rechunked
-    to the data's chunks when they differ. PyLops' adjoint uses :math:`t^n`
-    without conjugation; it is the same for a real ``taxis``. Complex coefficients
-    are accepted here (PyLops' forward rejects them for a real ``taxis``).
+    Forward: one task per chunk of ``taxis``, whose chunks the output takes (every task
+    gets the tiny coefficient vector and its chunk of ``taxis``). Adjoint: one task per
+    chunk of the data, each a partial sum of ``order + 1`` values over its chunk (an
+    additive kernel: the data is never gathered), and one task adding them up; each task
+    gets the piece of ``taxis`` under its data chunk (a thin slicing task where the chunks
+    of ``taxis`` and of the data do not line up, nothing is rechunked). PyLops' adjoint uses
+    :math:`t^n` without conjugation; it is the same for a real ``taxis``. Complex
+    coefficients are accepted here (PyLops' forward rejects them for a real ``taxis``).
 
     Examples
     --------
@@ -76,37 +80,57 @@ class Regression(LinearOperator):
                                     name=f"regression-taxis-{self._token}")
         super().__init__(self.order + 1, taxis.shape[0], dtype, name=name, chunks=chunks)
 
-    def _forward(self, t, x):
-        dtype = result_dtype(self.dtype, t.dtype, x.dtype)
-        x = x.rechunk(-1)
-        return da.blockwise(_polyval, "i", t, "i", x, "j", order=self.order, dtype=dtype,
-                            concatenate=True, meta=_meta(t, x, dtype),
-                            name=f"regression-{self._token}-{x.name}-{t.name}")
+    def _kernel(self, adjoint):
+        if adjoint:
+            return ChunkKernel(
+                _poly_adjoint_kernel, self.dimsd, self.dims, name="regression-adjoint",
+                token=f"{self._token}-1", params=dict(order=self.order), additive=True,
+                out_dtype=functools.partial(result_dtype, self.dtype, self._t.dtype),
+                region=functools.partial(_whole_region, self.dimsd[0]), axes=(None,),
+                chunks=functools.partial(_fixed_chunks, ((self.order + 1,),)),
+                operands=[aligned(self._t, [("in", 0)])])
+        return self._forward_kernel(self._t, f"{self._token}-0")
 
-    def _matvec(self, x):
-        return self._forward(self._t, x)
-
-    def _rmatvec(self, x):
-        dtype = result_dtype(self.dtype, self._t.dtype, x.dtype)
-        t = self._t if self._t.chunks == x.chunks else self._t.rechunk(x.chunks)
-        parts = da.blockwise(_poly_adjoint, "ij", t, "i", x, "i", order=self.order, dtype=dtype,
-                             new_axes={"j": self.order + 1}, adjust_chunks={"i": 1},
-                             meta=_meta(t, x, dtype, ndim=2),
-                             name=f"regression-adjoint-{self._token}-{x.name}-{t.name}")
-        return parts.sum(axis=0, dtype=dtype)
+    def _forward_kernel(self, t, token):
+        """Kernel of the polynomial with coefficients ``x`` evaluated at the points ``t``."""
+        return ChunkKernel(
+            _polyval_kernel, self.dims, t.shape, name="regression", token=token,
+            params=dict(order=self.order), axes=(None,),
+            out_dtype=functools.partial(result_dtype, self.dtype, t.dtype),
+            region=functools.partial(_whole_region, self.order + 1),
+            chunks=functools.partial(_fixed_chunks, t.chunks),
+            operands=[aligned(t, [("out", 0)])])
 
     def apply(self, t, x):
         """Lazy values of the polynomial with coefficients ``x`` at the points ``t``."""
         t = as_dask(t, self.chunks, f"{self.label}.apply")
+        if t.ndim != 1:
+            raise ValueError(f"{self.label}.apply: t must be 1-D, got shape {t.shape}")
         x = as_dask(x, None, f"{self.label}.apply")
         if x.shape != self.dims:
             raise ValueError(f"{self.label}.apply: expected coefficients of shape {self.dims}, got {x.shape}")
-        return self._forward(t, x)
+        return apply_kernel(self._forward_kernel(t, f"{self._token}-apply-{t.name}"), x)
 
 
-def _meta(t, x, dtype, ndim=1):
-    return get_array_module(x if type(x._meta).__module__.startswith("cupy") else t).empty(
-        (0,) * ndim, dtype=dtype)
+def _whole_region(n, start, stop):
+    """Input box of any output box: the whole (1-D) input."""
+    return (0,), (n,)
+
+
+def _fixed_chunks(chunks, in_chunks):
+    return tuple(tuple(c) for c in chunks)
+
+
+def _polyval_kernel(x, t, *, where, dtype, order):
+    """``sum_n x[n] t**n`` on the output box (``t``: its points), from all the coefficients."""
+    return _polyval(t, x, order).astype(dtype, copy=False)
+
+
+def _poly_adjoint_kernel(y, t, *, where, dtype, order):
+    """``[sum_i conj(t_i)**n y_i for n in 0..order]`` over this piece of the data (``t``: its
+    points), on the output box of coefficients."""
+    part = _poly_adjoint(t, y, order)[0]
+    return place(part, (0,), where.start, where.stop, dtype)
 
 
 def _polyval(t, x, order):

@@ -1,12 +1,13 @@
 """Restriction: selects samples of an N-D model at given indices along an axis."""
 
+import functools
 import warnings
 
-import dask.array as da
 import numpy as np
 
-from pylops_distributed._arrays import as_dims, get_array_module, is_cupy, normalize_axis, result_dtype
-from pylops_distributed._graph import map_chunks, new_token
+from pylops_distributed._arrays import as_dims, get_array_module, is_cupy, normalize_axis
+from pylops_distributed._graph import new_token
+from pylops_distributed.kernels import ChunkKernel, Operand
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -53,12 +54,19 @@ class Restriction(LinearOperator):
 
     Notes
     -----
-    Forward: ``dask.array.take`` along ``axis`` (about one or two tasks per chunk for
-    sorted indices, a small shuffle for unsorted ones; output chunks along ``axis``
-    of about the input's chunk size). Adjoint: a gather as well, from the data with
-    at the inverse index of ``iava``, then one fused task per chunk that zeroes the
-    model samples not selected (and adds the gathers of repeated indices, one gather
-    per level of repetition). No axis is gathered into one chunk.
+    One task per output chunk, which reads the input between the smallest and the largest
+    index (or position) it needs along ``axis``; nothing is rechunked.
+
+    Forward: a ``take``. For sorted ``iava`` the output chunks along ``axis`` hold the
+    samples selected in each input chunk (empty ones dropped), so each task reads one input
+    chunk; otherwise ``len(iava)`` is split into as many near-equal chunks as the input has,
+    and a task reads the span of input its indices cover (all of ``axis`` at worst).
+
+    Adjoint: zeros with the data rows added at their indices (repeated indices add up). For
+    sorted ``iava`` a model chunk starts at the first index of each data chunk, so each task
+    reads one data chunk (plus a slice of the previous one when an index repeated across
+    their boundary); otherwise the model axis is split into near-equal chunks and a task
+    reads the span of data whose indices fall in its chunk.
 
     Examples
     --------
@@ -95,47 +103,118 @@ class Restriction(LinearOperator):
         self.axis, self.inplace = axis, inplace
         self.repeated = np.unique(self.iava).size != self.iava.size
         self._token = new_token()
-        # adjoint as gathers: level r holds the r-th occurrence of each index
-        m = self.iava.size
-        order = np.argsort(self.iava, kind="stable")
-        srt = self.iava[order]
-        first = np.searchsorted(srt, srt, side="left")
-        level = np.arange(m) - first
-        self._gathers = []
-        for r in range(int(level.max()) + 1 if m else 0):
-            inv = np.full(n, m, dtype=np.int64)
-            sel = level == r
-            inv[srt[sel]] = order[sel]
-            self._gathers.append(inv)
+        # sorted indices: chunks follow the input's; otherwise adjoint regions look the
+        # positions of an index up in the indices sorted (the arrays travel with each task)
+        self._ascending = bool(np.all(np.diff(self.iava) >= 0))
+        order = None if self._ascending else np.argsort(self.iava, kind="stable")
+        self._sorted = (None, self.iava) if self._ascending else (order, self.iava[order])
         dimsd = list(dims)
-        dimsd[axis] = m
+        dimsd[axis] = self.iava.size
         super().__init__(dims, dimsd, dtype, forceflat=forceflat, name=name, chunks=chunks)
 
-    def _matvec(self, x):
-        return da.take(x, self.iava, axis=self.axis).astype(result_dtype(self.dtype, x.dtype), copy=False)
-
-    def _rmatvec(self, x):
-        dtype = result_dtype(self.dtype, x.dtype)
-        x = x.astype(dtype, copy=False)
-        m = self.iava.size
-        if not self._gathers:
-            return da.zeros_like(x, shape=self.dims, dtype=dtype)
-        parts = [da.take(x, np.where(inv < m, inv, 0), axis=self.axis) for inv in self._gathers]
-        chunks = parts[0].chunks[self.axis]
-        parts = [p if p.chunks[self.axis] == chunks else p.rechunk({self.axis: chunks}) for p in parts]
-        shape = [1] * x.ndim
-        shape[self.axis] = self.dims[self.axis]
-        masks = [da.from_array((inv < m).reshape(shape), chunks=tuple(
-            chunks if a == self.axis else (1,) for a in range(x.ndim))) for inv in self._gathers]
-        return map_chunks(_masked_sum, parts[0], *parts[1:], *masks, nlevels=len(parts),
-                          prefix="restriction-adjoint", token=self._token, dtype=dtype)
+    def _kernel(self, adjoint):
+        ax = self.axis
+        ascending = self.iava if self._ascending else None
+        iava = Operand(self.iava, functools.partial(_iava_box, ax, "in" if adjoint else "out"))
+        common = dict(dtype=self.dtype, token=f"{self._token}-{int(adjoint)}",
+                      params=dict(axis=ax), operands=[iava])
+        if adjoint:
+            return ChunkKernel(_scatter_kernel, self.dimsd, self.dims, name="restriction-adjoint",
+                               region=functools.partial(_positions_region, ax, *self._sorted),
+                               chunks=functools.partial(_model_chunks, ax, ascending, self.dims[ax]),
+                               **common)
+        return ChunkKernel(_take_kernel, self.dims, self.dimsd, name="restriction",
+                           region=functools.partial(_indices_region, ax, self.iava),
+                           chunks=functools.partial(_data_chunks, ax, ascending, self.iava.size),
+                           **common)
 
 
-def _masked_sum(*blocks, nlevels):
-    """Sum of the gathered ``blocks[:nlevels]``, each zeroed where its mask (the rest) is False."""
-    xp = get_array_module(blocks[0])
-    out = None
-    for part, mask in zip(blocks[:nlevels], blocks[nlevels:]):
-        part = xp.where(xp.asarray(mask), part, 0).astype(part.dtype, copy=False)
-        out = part if out is None else out + part
+def _iava_box(axis, side, istart, istop, ostart, ostop):
+    """Box of ``iava`` a call needs: the data rows it reads (adjoint) or writes (forward)."""
+    lo, hi = (istart, istop) if side == "in" else (ostart, ostop)
+    return (lo[axis],), (hi[axis],)
+
+
+def _split(n, parts):
+    """``n`` samples in ``parts`` near-equal chunks (no empty chunk; ``(0,)`` for none)."""
+    parts = max(1, min(parts, n))
+    return tuple(n // parts + (1 if i < n % parts else 0) for i in range(parts)) if n else (0,)
+
+
+def _with_axis(box, axis, lo, hi):
+    start, stop = list(box[0]), list(box[1])
+    start[axis], stop[axis] = lo, hi
+    return tuple(start), tuple(stop)
+
+
+def _indices_region(axis, iava, start, stop):
+    """Input box of a forward output box: from the smallest to the largest index it takes."""
+    sel = iava[start[axis]:stop[axis]]
+    if not sel.size:
+        return _with_axis((start, stop), axis, 0, 0)
+    return _with_axis((start, stop), axis, int(sel.min()), int(sel.max()) + 1)
+
+
+def _data_chunks(axis, iava, m, chunks):
+    """Forward output chunks: the samples selected in each input chunk for sorted indices
+    ``iava``, else (``iava`` None) ``m`` in as many near-equal chunks as the input has."""
+    if iava is not None:
+        edges = np.cumsum((0,) + tuple(chunks[axis]))
+        counts = np.diff(np.searchsorted(iava, edges, side="left"))
+        sizes = tuple(int(c) for c in counts if c) or (0,)
+    else:
+        sizes = _split(m, len(chunks[axis]))
+    return tuple(chunks[:axis]) + (sizes,) + tuple(chunks[axis + 1:])
+
+
+def _take_kernel(x, iava, *, where, dtype, axis):
+    """The samples ``iava`` (this output box's slice of it) of ``x`` along ``axis``."""
+    xp = get_array_module(x)
+    idx = xp.asarray(iava) - where.origin[axis]
+    return xp.take(x, idx, axis=axis).astype(dtype, copy=False)
+
+
+def _positions_region(axis, order, srt, start, stop):
+    """Input box of an adjoint output box: the data positions whose index falls in it
+    (``srt``: the indices sorted, ``order``: their positions, None when already sorted)."""
+    lo, hi = (int(p) for p in np.searchsorted(srt, (start[axis], stop[axis]), side="left"))
+    if lo == hi:
+        return _with_axis((start, stop), axis, 0, 0)
+    if order is None:
+        return _with_axis((start, stop), axis, lo, hi)
+    pos = order[lo:hi]
+    return _with_axis((start, stop), axis, int(pos.min()), int(pos.max()) + 1)
+
+
+def _model_chunks(axis, iava, n, chunks):
+    """Adjoint output chunks: for sorted indices ``iava`` a model chunk starts at the first
+    index of each data chunk, else (``iava`` None) ``n`` in as many near-equal chunks as the
+    data has along ``axis``."""
+    if iava is not None:
+        firsts = np.cumsum((0,) + tuple(chunks[axis]))[1:-1]
+        edges = [0] + [int(iava[k]) for k in firsts if k < iava.size] + [n]
+        sizes = tuple(b - a for a, b in zip(edges[:-1], edges[1:]) if b > a) or (0,)
+    else:
+        sizes = _split(n, len(chunks[axis]))
+    return tuple(chunks[:axis]) + (sizes,) + tuple(chunks[axis + 1:])
+
+
+def _scatter_kernel(y, iava, *, where, dtype, axis):
+    """Zeros on the model box plus the rows of ``y`` added at their indices (``iava``: the
+    slice of the indices of ``y``'s rows); rows whose index falls outside the box are left."""
+    xp = get_array_module(y)
+    out = xp.zeros(tuple(b - a for a, b in zip(where.start, where.stop)), dtype=dtype)
+    if y.size == 0:
+        return out
+    iava = xp.asarray(iava)
+    o0, o1 = where.start[axis], where.stop[axis]
+    rows = xp.flatnonzero((iava >= o0) & (iava < o1))
+    if rows.size:
+        index = (slice(None),) * axis + (iava[rows] - o0,)
+        rows = xp.take(y, rows, axis=axis).astype(dtype, copy=False)
+        if out.dtype.kind == "c":  # CuPy's add.at takes real dtypes only: the parts one by one
+            xp.add.at(out.real, index, rows.real)
+            xp.add.at(out.imag, index, rows.imag)
+        else:
+            xp.add.at(out, index, rows)
     return out

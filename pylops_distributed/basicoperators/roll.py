@@ -1,10 +1,11 @@
 """Roll: circular shift of an N-D model along an axis."""
 
+import functools
 import numbers
 
-import dask.array as da
-
-from pylops_distributed._arrays import as_dims, normalize_axis, result_dtype
+from pylops_distributed._arrays import as_dims, normalize_axis
+from pylops_distributed._graph import new_token
+from pylops_distributed.kernels import ChunkKernel
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -35,9 +36,11 @@ class Roll(LinearOperator):
 
     Notes
     -----
-    ``dask.array.roll``: two slices concatenated, about one task per chunk plus one
-    for the chunk cut by the shift, so the output chunks along ``axis`` are the
-    input's, rotated (one chunk may be split in two). The adjoint rolls by ``-shift``.
+    One task per chunk: the output keeps the input's chunks, and each output chunk copies
+    the input box shifted back by ``shift`` (a periodic kernel: the box wraps around the
+    end of ``axis``). That box straddles neighbouring chunks (two for equal chunks) unless
+    the shift lines it up with one; their parts come through small slicing tasks. Nothing
+    is rechunked. The adjoint rolls by ``-shift``.
 
     Examples
     --------
@@ -53,16 +56,27 @@ class Roll(LinearOperator):
             raise TypeError(f"Roll: shift must be an integer, got {shift!r}")
         self.axis = normalize_axis(axis, len(dims), "Roll")
         self.shift = int(shift)
+        self._token = new_token()
         super().__init__(dims, dims, dtype, name=name, chunks=chunks)
 
-    def _roll(self, x, shift):
-        dtype = result_dtype(self.dtype, x.dtype)
-        if x.shape[self.axis] == 0 or shift % x.shape[self.axis] == 0:
-            return x.astype(dtype, copy=False)
-        return da.roll(x, shift, axis=self.axis).astype(dtype, copy=False)
+    def _kernel(self, adjoint):
+        n = self.dims[self.axis]
+        s = ((-self.shift if adjoint else self.shift) % n) if n else 0
+        return ChunkKernel(_copy_kernel, self.dims, self.dims, dtype=self.dtype,
+                           name="roll" + ("-adjoint" if adjoint else ""),
+                           token=f"{self._token}-{int(adjoint)}", periodic={self.axis},
+                           region=functools.partial(_shifted_region, self.axis, s))
 
-    def _matvec(self, x):
-        return self._roll(x, self.shift)
 
-    def _rmatvec(self, x):
-        return self._roll(x, -self.shift)
+def _shifted_region(axis, shift, start, stop):
+    """Input box of an output box: ``[start - shift, stop - shift)`` along ``axis``, not
+    wrapped (the executor wraps it around the axis)."""
+    istart, istop = list(start), list(stop)
+    istart[axis] -= shift
+    istop[axis] -= shift
+    return tuple(istart), tuple(istop)
+
+
+def _copy_kernel(x, *, where, dtype):
+    """A copy of ``x`` (its box already rolled into place) as ``dtype``."""
+    return x.astype(dtype, copy=True)

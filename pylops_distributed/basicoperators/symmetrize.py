@@ -1,11 +1,10 @@
 """Symmetrize: prepends the reversed model along an axis."""
 
-import dask.array as da
+import functools
 
-from dask.base import tokenize
-
-from pylops_distributed._arrays import as_dims, meta_like, normalize_axis, result_dtype
+from pylops_distributed._arrays import as_dims, get_array_module, normalize_axis
 from pylops_distributed._graph import new_token
+from pylops_distributed.kernels import ChunkKernel
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -39,12 +38,11 @@ class Symmetrize(LinearOperator):
 
     Notes
     -----
-    Forward: a reversed slice concatenated with the input (about one task per chunk;
-    the data has the input's chunks plus their mirror image along ``axis``).
-    Adjoint: the data's second half and its reversed first half are added in one task
-    per chunk, after two slices (and a small rechunk where their chunk boundaries
-    differ; they coincide for data chunked as the forward's output, except at the
-    centre). No axis is gathered into one chunk.
+    The mirror couples both ends of ``axis``, which the kernel reads whole: an input
+    chunked along ``axis`` is first rechunked to one chunk there (one visible step), then
+    forward and adjoint are one task per chunk of the other axes. The output is one chunk
+    along ``axis`` (``2N - 1`` samples forward, ``N`` adjoint); the other axes keep their
+    chunks.
 
     Examples
     --------
@@ -69,36 +67,48 @@ class Symmetrize(LinearOperator):
         self._token = new_token()
         super().__init__(dims, dimsd, dtype, name=name, chunks=chunks)
 
-    def _index(self, sl):
-        return (slice(None),) * self.axis + (sl,)
-
-    def _matvec(self, x):
-        dtype = result_dtype(self.dtype, x.dtype)
-        x = x.astype(dtype, copy=False)
-        if self.nsym == 1:
-            return x
-        return da.concatenate([x[self._index(slice(None, 0, -1))], x], axis=self.axis)
-
-    def _rmatvec(self, x):
-        dtype = result_dtype(self.dtype, x.dtype)
-        n = self.nsym
-        right = x[self._index(slice(n - 1, None))]              # y[N-1], ..., y[2N-2]
-        if n == 1:
-            return right.astype(dtype, copy=False)
-        left = x[self._index(slice(n - 1, None, -1))]           # y[N-1], ..., y[0]
-        if left.chunks != right.chunks:
-            left = left.rechunk(right.chunks)
-        name = f"symmetrize-adjoint-{tokenize(self._token, x.name)}"
-        return da.map_blocks(_fold, right, left, axis=self.axis, out_dtype=dtype, dtype=dtype,
-                             name=name, meta=meta_like(x, dtype))
+    def _kernel(self, adjoint):
+        ax, n = self.axis, self.nsym
+        dims_in, dims_out = (self.dimsd, self.dims) if adjoint else (self.dims, self.dimsd)
+        return ChunkKernel(
+            _fold_kernel if adjoint else _mirror_kernel, dims_in, dims_out, dtype=self.dtype,
+            name="symmetrize" + ("-adjoint" if adjoint else ""),
+            token=f"{self._token}-{int(adjoint)}", params=dict(axis=ax, n=n), whole={ax},
+            region=functools.partial(_whole_axis_region, ax, dims_in[ax]),
+            chunks=functools.partial(_one_chunk, ax, dims_out[ax]))
 
 
-def _fold(right, left, axis, out_dtype, block_info=None):
-    """``right + left`` on one chunk, without ``left`` at the axis' first sample (y[N-1] once)."""
-    out = right.astype(out_dtype, copy=True)
-    if block_info[0]["array-location"][axis][0] == 0:
-        index = (slice(None),) * axis + (slice(1, None),)
-        out[index] += left[index]
-    else:
-        out += left
+def _whole_axis_region(axis, n, start, stop):
+    """Input box of an output box: ``axis`` whole, the other axes as the output's."""
+    istart, istop = list(start), list(stop)
+    istart[axis], istop[axis] = 0, n
+    return tuple(istart), tuple(istop)
+
+
+def _one_chunk(axis, n, chunks):
+    return tuple((n,) if a == axis else tuple(c) for a, c in enumerate(chunks))
+
+
+def _along(axis, sl):
+    return (slice(None),) * axis + (sl,)
+
+
+def _mirror_kernel(x, *, where, dtype, axis, n):
+    """``[x[N-1], ..., x[1], x[0], ..., x[N-1]]`` along ``axis`` (``x``: the whole axis), on the
+    output box."""
+    o0, o1 = where.start[axis], where.stop[axis]
+    xp = get_array_module(x)
+    y = xp.concatenate([x[_along(axis, slice(n - 1, 0, -1))], x], axis=axis)   # a new array
+    return xp.ascontiguousarray(y[_along(axis, slice(o0, o1))]).astype(dtype, copy=False)
+
+
+def _fold_kernel(y, *, where, dtype, axis, n):
+    """``x[0] = y[N-1]``, ``x[i] = y[N-1-i] + y[N-1+i]`` (``y``: the whole axis), on the output box."""
+    o0, o1 = where.start[axis], where.stop[axis]
+    out = y[_along(axis, slice(n - 1 + o0, n - 1 + o1))].astype(dtype, copy=True)
+    lo = max(o0, 1)                        # x[0] gets y[N-1] once
+    if lo < o1:                            # y[N-1-lo], ..., y[N-o1]
+        stop = n - 1 - o1
+        left = y[_along(axis, slice(n - 1 - lo, stop if stop >= 0 else None, -1))]
+        out[_along(axis, slice(lo - o0, o1 - o0))] += left
     return out

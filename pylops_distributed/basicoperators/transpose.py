@@ -1,9 +1,12 @@
 """Transpose: permutes the axes of an N-D model."""
 
-import dask.array as da
+import functools
+
 import numpy as np
 
-from pylops_distributed._arrays import as_dims, result_dtype
+from pylops_distributed._arrays import as_dims, get_array_module
+from pylops_distributed._graph import new_token
+from pylops_distributed.kernels import ChunkKernel
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -36,8 +39,9 @@ class Transpose(LinearOperator):
 
     Notes
     -----
-    One task per chunk (``dask.array.transpose``); the chunks are permuted with the
-    axes, nothing is rechunked. The adjoint applies the inverse permutation.
+    One task per chunk, which transposes its chunk into a new C-contiguous array; the
+    chunks are permuted with the axes, nothing is rechunked. The adjoint applies the
+    inverse permutation.
 
     Examples
     --------
@@ -65,10 +69,26 @@ class Transpose(LinearOperator):
         axesd[self.axes] = np.arange(ndim)
         self.axesd = [int(a) for a in axesd]
         dimsd = tuple(dims[a] for a in self.axes)
+        self._token = new_token()
         super().__init__(dims, dimsd, dtype, name=name, chunks=chunks)
 
-    def _matvec(self, x):
-        return da.transpose(x, self.axes).astype(result_dtype(self.dtype, x.dtype), copy=False)
+    def _kernel(self, adjoint):
+        axes = tuple(self.axesd if adjoint else self.axes)
+        dims_in, dims_out = (self.dimsd, self.dims) if adjoint else (self.dims, self.dimsd)
+        return ChunkKernel(_transpose_kernel, dims_in, dims_out, dtype=self.dtype, axes=axes,
+                           name="transpose" + ("-adjoint" if adjoint else ""),
+                           token=f"{self._token}-{int(adjoint)}", params=dict(axes=axes),
+                           region=functools.partial(_permuted_region, axes))
 
-    def _rmatvec(self, x):
-        return da.transpose(x, self.axesd).astype(result_dtype(self.dtype, x.dtype), copy=False)
+
+def _permuted_region(axes, start, stop):
+    """Input box of an output box: output axis ``k`` is input axis ``axes[k]``."""
+    istart, istop = [0] * len(axes), [0] * len(axes)
+    for k, a in enumerate(axes):
+        istart[a], istop[a] = start[k], stop[k]
+    return tuple(istart), tuple(istop)
+
+
+def _transpose_kernel(x, *, where, dtype, axes):
+    """``x.transpose(axes)`` as a new C-contiguous array of ``dtype``."""
+    return get_array_module(x).array(x.transpose(axes), dtype=dtype, order="C", copy=True)

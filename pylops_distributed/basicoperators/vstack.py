@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from pylops_distributed.basicoperators._stacks import as_operators, common_dims
+from pylops_distributed.basicoperators._stacks import as_operators, common_dims, stack_kernels
 from pylops_distributed.linearoperator import LinearOperator, _fit
 from pylops_distributed.stacked import StackedArray, split_input
 
@@ -29,8 +29,10 @@ class VStack(LinearOperator):
     The forward returns a :class:`~pylops_distributed.StackedArray` (one block per
     operator, each with its own shape and chunks) for an N-D model, and a flat
     concatenated dask array for a flat model, as PyLops does. The adjoint takes
-    either and sums the blocks' adjoints. No task beyond the operators' own and
-    one addition per chunk and extra operator.
+    either and sums the blocks' adjoints. The operators' kernels make one
+    :class:`~pylops_distributed.kernels.StackKernel`: the forward is one task per chunk
+    of each data block, the adjoint one task per model chunk that applies every
+    operator's adjoint to its data block and sums them.
 
     Examples
     --------
@@ -57,7 +59,10 @@ class VStack(LinearOperator):
                          chunks=chunks)
         self._stacked_input = (all(op._stacked_input[0] for op in self.ops), True)
 
-    def _matvec(self, x):
+    def _kernel(self, adjoint):
+        return stack_kernels([[op] for op in self.ops], adjoint, "VStack")
+
+    def _matvec(self, x):  # used when an operator has no kernel
         return StackedArray(_fit(op.matvec(_fit(x, op.dims)), op.dimsd) for op in self.ops)
 
     def _rmatvec(self, y):

@@ -4,10 +4,14 @@
     cgls / CGLS     Conjugate gradient least squares.
     lsqr / LSQR     LSQR (Paige and Saunders).
 
-Each solver persists its state every iteration (non-blocking with a distributed client)
-and brings scalars back to the client only every ``check_every`` iterations and at the end.
+Each solver is written once against a small vector space (``_space``): with operators that
+have chunk kernels an iteration is a few tasks per chunk (``_fused``), otherwise dask.array
+expressions. Nothing but a few scalars comes back to the client, and only every
+``check_every`` iterations and at the end.
 """
 
-from pylops_distributed.optimization.basic import CG, CGLS, LSQR, cg, cgls, lsqr
+from pylops_distributed.optimization.cg import CG, cg
+from pylops_distributed.optimization.cgls import CGLS, cgls
+from pylops_distributed.optimization.lsqr import LSQR, lsqr
 
 __all__ = ["CG", "CGLS", "LSQR", "cg", "cgls", "lsqr"]

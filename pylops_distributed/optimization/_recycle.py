@@ -139,7 +139,10 @@ class ChunkState:
                 return
             held = []
             for value in self.__dict__.values():
-                held.extend(value if isinstance(value, list) else [value])
+                if isinstance(value, dict):
+                    held.extend(value.values())
+                else:
+                    held.extend(value if isinstance(value, list) else [value])
             del value
             self.__dict__.clear()
             while held:  # each array is now referenced by `held` only, unless held elsewhere

@@ -1,0 +1,96 @@
+"""Chunk geometry: boxes of chunks, and the pieces of chunks a global box is made of.
+
+Shared by the dask.array executor (:mod:`._graph`) and the solvers' fused engine, which both
+ask the same question: which parts of which chunks make up the input box a kernel reads.
+Boxes are ``(start, stop)`` tuples of global indices per axis; coordinates outside
+``[0, n)`` wrap around (only periodic kernels produce them).
+"""
+
+import bisect
+import itertools
+
+import numpy as np
+
+
+def bounds(chunks):
+    """Chunk boundaries per axis: ``(0, c0, c0 + c1, ..., n)``."""
+    return tuple(tuple(np.concatenate([[0], np.cumsum(c, dtype=np.int64)]).tolist()) for c in chunks)
+
+
+def box_of(bnds, bid):
+    """Global box of block ``bid``."""
+    return (tuple(b[i] for b, i in zip(bnds, bid)), tuple(b[i + 1] for b, i in zip(bnds, bid)))
+
+
+def block_ids(chunks):
+    """Every block index, in C order."""
+    return list(itertools.product(*[range(len(c)) for c in chunks]))
+
+
+def _segments(a, b, bnd):
+    """``[a, b)`` along one axis as ``(block, local start, local stop, offset in [a, b))``."""
+    n = bnd[-1]
+    out = []
+    if n == 0 or a >= b:
+        return out
+    pos = a
+    while pos < b:
+        p = pos % n
+        k = bisect.bisect_right(bnd, p) - 1
+        while bnd[k + 1] == bnd[k]:  # skip empty chunks
+            k += 1
+        step = min(b - pos, bnd[k + 1] - p)
+        out.append((k, p - bnd[k], p - bnd[k] + step, pos - a))
+        pos += step
+    return out
+
+
+def pieces(start, stop, bnds, home=None):
+    """The pieces of chunks that make up the box ``[start, stop)``.
+
+    Returns a list of ``(bid, src, dst)``: block index, slices into that chunk and slices
+    into the box. With ``home`` (a block index), pieces from blocks that differ from it
+    along two axes or more (corners) are left out: cross-shaped stencils never read them.
+    """
+    per_axis = [_segments(a, b, bnd) for a, b, bnd in zip(start, stop, bnds)]
+    out = []
+    for combo in itertools.product(*per_axis):
+        bid = tuple(s[0] for s in combo)
+        if home is not None and sum(b != h for b, h in zip(bid, home)) > 1:
+            continue
+        src = tuple(slice(s[1], s[2]) for s in combo)
+        dst = tuple(slice(s[3], s[3] + s[2] - s[1]) for s in combo)
+        out.append((bid, src, dst))
+    return out
+
+
+def is_whole(src, chunk_shape):
+    """Whether slices ``src`` cover a whole chunk of shape ``chunk_shape``."""
+    return all(s.start == 0 and s.stop == n for s, n in zip(src, chunk_shape))
+
+
+def chunk_shape(bnds, bid):
+    return tuple(b[i + 1] - b[i] for b, i in zip(bnds, bid))
+
+
+def assemble(xp, shape, dtype, parts):
+    """One array of ``shape`` from ``(array, dst slices)`` parts (zeros where none).
+
+    A single part covering the whole box is returned as is (no copy)."""
+    if len(parts) == 1:
+        a, dst = parts[0]
+        if tuple(a.shape) == tuple(shape) and a.dtype == dtype:
+            return a
+    fill = sum(int(np.prod(a.shape)) for a, _ in parts) < int(np.prod(shape))
+    buf = (xp.zeros if fill else xp.empty)(tuple(shape), dtype=dtype)
+    for a, dst in parts:
+        buf[dst] = a
+    return buf
+
+
+def slice_wrapped(a, start, stop):
+    """``a[start:stop]`` per axis, coordinates wrapping around the axes (periodic kernels)."""
+    if all(0 <= s and e <= n for s, e, n in zip(start, stop, a.shape)):
+        return a[tuple(slice(s, e) for s, e in zip(start, stop))]
+    idx = np.ix_(*[np.arange(s, e) % n for s, e, n in zip(start, stop, a.shape)])
+    return a[idx]

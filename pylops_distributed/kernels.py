@@ -1,0 +1,558 @@
+r"""Per-chunk kernels: how an operator acts on one chunk of its input.
+
+Every operator writes its maths once, as a :class:`ChunkKernel` returned by
+:meth:`~pylops_distributed.LinearOperator.chunk_kernel`. Applying the operator to a dask
+array (one task per output chunk) and fusing it into a solver iteration (a few tasks per
+chunk) both run that kernel; composite operators (sums, products, scalings, adjoints,
+conjugates, stacks) combine their children's kernels into one.
+
+A kernel is a module-level function evaluated on a *box*: it gets the input block covering
+the global input box ``[where.origin, where.origin + x.shape)`` and returns the output on
+the global output box ``[where.start, where.stop)``::
+
+    y = fn(x, *operand_blocks, where=where, dtype=dtype, **params)
+
+Boxes are per axis and in global indices, so a kernel knows where its block lies (edge rows,
+positions in ``iava``...). The kernel's :attr:`~ChunkKernel.region` tells, for an output box,
+the input box it reads: a stencil reads its output box grown by its halo, a transpose the
+permuted box, ``Pad`` the shifted box. With the output chunks (:attr:`~ChunkKernel.chunks`)
+this is all the engines need to cut halos from neighbouring chunks, to fuse kernels, and to
+compute a kernel on a box larger than a chunk (so that a solver can apply ``Op^H Op``
+between two exchanges).
+
+Operands are arrays the kernel reads besides its input (a diagonal, the matrix of
+``MatrixMult``, per-point directions), cut to each call's box by :class:`Operand`; they are
+never shipped whole into every task.
+
+A kernel that cannot be written (a contraction the protocol does not express, two axes
+needed whole at once) raises :class:`NoChunkKernel`; the operator then applies itself with
+dask.array expressions (``_matvec``/``_rmatvec``) and the solvers use their plain backend.
+
+Example: the kernel of a 1-D moving sum of three samples, zero outside the array::
+
+    def box3(x, *, where, dtype, n):
+        (b0,), (o0,), (o1,) = where.origin, where.start, where.stop
+        xp = np.pad(x, (o0 - 1 < 0, o1 + 1 > n))           # zeros beyond the ends
+        i = o0 - b0 + (o0 - 1 < 0)
+        return (xp[i - 1:i - 1 + o1 - o0] + xp[i:i + o1 - o0] + xp[i + 1:i + 1 + o1 - o0]).astype(dtype)
+
+    ChunkKernel(box3, (n,), (n,), name="box3", token="box3-" + str(n), params=dict(n=n), depth=(1,))
+"""
+
+import functools
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+from dask.base import tokenize
+
+
+class NoChunkKernel(Exception):
+    """The operator has no per-chunk kernel; the message says which operator and why."""
+
+
+class Where(NamedTuple):
+    """Where a kernel call's blocks lie, in global indices.
+
+    ``origin``: global index of the input block's first element, per input axis (negative,
+    or beyond the axis, on the wrap-around axes of a periodic kernel); ``start``/``stop``:
+    the output box, per output axis.
+    """
+
+    origin: tuple
+    start: tuple
+    stop: tuple
+
+
+class Operand(NamedTuple):
+    """An array a kernel reads, cut to each call's box.
+
+    ``box(in_start, in_stop, out_start, out_stop) -> (start, stop)``: the operand's box for
+    a call that reads the input box ``[in_start, in_stop)`` and writes the output box
+    ``[out_start, out_stop)``. Build it with :func:`aligned`. ``data`` is a NumPy, CuPy,
+    scipy.sparse or dask array (None inside composite kernels' parameters).
+    """
+
+    data: object
+    box: object
+
+
+def aligned(data, axes):
+    """An :class:`Operand` whose axes follow the input's or the output's.
+
+    Parameters
+    ----------
+    data : array
+        The operand.
+    axes : sequence
+        Per axis of ``data``: ``("in", i)`` (cut like input axis ``i``, halo included),
+        ``("out", j)`` (cut like output axis ``j``) or ``None`` (whole). Axes of length 1
+        are broadcast (always whole).
+    """
+    return Operand(data, functools.partial(_aligned_box, tuple(axes), tuple(data.shape)))
+
+
+def _aligned_box(axes, shape, istart, istop, ostart, ostop):
+    start, stop = [], []
+    for ax, n in zip(axes, shape):
+        if ax is None or n == 1:
+            start.append(0)
+            stop.append(n)
+        else:
+            lo, hi = (istart, istop) if ax[0] == "in" else (ostart, ostop)
+            start.append(lo[ax[1]])
+            stop.append(hi[ax[1]])
+    return tuple(start), tuple(stop)
+
+
+# --- regions and chunks of the common kinds -----------------------------------------------------
+
+def halo_region(depth, dims, start, stop):
+    """Input box of a shape-keeping kernel with a halo ``depth = ((lo, hi), ...)``, clipped to
+    the array (no halo beyond its ends)."""
+    return (tuple(max(s - lo, 0) for s, (lo, _) in zip(start, depth)),
+            tuple(min(e + hi, n) for e, (_, hi), n in zip(stop, depth, dims)))
+
+
+def follow_chunks(axes, dims_out, chunks):
+    """Output chunks that follow the input's chunks along ``axes`` (output axis -> input
+    axis), where the lengths agree; other output axes are one chunk."""
+    out = []
+    for k, n in enumerate(dims_out):
+        a = axes[k]
+        out.append(chunks[a] if a is not None and sum(chunks[a]) == n else (n,))
+    return tuple(out)
+
+
+def merge_whole(whole, chunks):
+    """``chunks`` with the axes in ``whole`` made one chunk."""
+    return tuple((sum(c),) if a in whole else tuple(c) for a, c in enumerate(chunks))
+
+
+def _then_merge(first, whole, chunks):
+    return merge_whole(whole, first(chunks))
+
+
+def as_depth(depth, ndim):
+    """``int``, per-axis ints or ``(lo, hi)`` pairs -> tuple of ``(lo, hi)``."""
+    if depth is None:
+        return ((0, 0),) * ndim
+    if isinstance(depth, numbers.Integral):
+        return ((int(depth), int(depth)),) * ndim
+    out = []
+    for d in depth:
+        out.append((int(d), int(d)) if isinstance(d, numbers.Integral) else (int(d[0]), int(d[1])))
+    return tuple(out)
+
+
+def _promote(op_dtype, dtype):
+    return np.result_type(op_dtype, dtype)
+
+
+def place(part, part_start, start, stop, dtype):
+    """``part`` (covering a box from ``part_start``) inside a zero array on ``[start, stop)``;
+    ``part`` itself when it covers exactly that box (additive kernels on a piece)."""
+    shape = tuple(b - a for a, b in zip(start, stop))
+    if tuple(part_start) == tuple(start) and tuple(part.shape) == shape:
+        return part if part.dtype == dtype else part.astype(dtype)
+    out = _array_module(part).zeros(shape, dtype=dtype)
+    lo = [max(a, p) for a, p in zip(start, part_start)]
+    hi = [min(b, p + n) for b, p, n in zip(stop, part_start, part.shape)]
+    if all(a < b for a, b in zip(lo, hi)):
+        out[tuple(slice(a - s, b - s) for a, b, s in zip(lo, hi, start))] = \
+            part[tuple(slice(a - p, b - p) for a, b, p in zip(lo, hi, part_start))]
+    return out
+
+
+# --- the kernel ------------------------------------------------------------------------------
+
+class ChunkKernel:
+    r"""How an operator acts on one chunk (see the module notes).
+
+    Parameters
+    ----------
+    fn : callable
+        Module-level function ``fn(x, *operands, where, dtype, **params)`` returning the output
+        on ``where``'s output box (with ``split=True`` it also takes ``out=``).
+    dims_in, dims_out : tuple of int
+        Shapes of the input and output arrays.
+    name : str
+        Task name prefix (shown on the dashboard).
+    token : str
+        Identity of the kernel: equal tokens mean equal maths (task keys are built from it).
+    params : dict, optional
+        Keyword arguments of ``fn`` (picklable: they travel in tasks).
+    dtype : numpy.dtype, optional
+        Operator dtype; the output dtype is ``result_type(dtype, input dtype)`` unless
+        ``out_dtype`` is given.
+    out_dtype : callable, optional
+        Input dtype -> output dtype.
+    depth : int or sequence, optional
+        Halo of a shape-keeping kernel, per input axis: ``lo``/``hi`` samples read beyond the
+        output box (the default region). ``0`` by default.
+    region : callable, optional
+        ``region(start, stop) -> (in_start, in_stop)``: the input box read to produce an output
+        box. Non-periodic kernels clip it to the input array.
+    chunks : callable, optional
+        Input chunks -> output chunks (default: follow the input along ``axes``).
+    axes : tuple, optional
+        Per output axis, the input axis it follows (or None): used for the default chunks and
+        to carry whole-axis needs through products. Default: the identity for equal ranks.
+    operands : sequence of Operand, optional
+        Arrays read besides the input, passed to ``fn`` after ``x``, cut to each call's box.
+    whole : iterable of int, optional
+        Input axes the kernel reads whole whatever the output box: applies rechunk them to one
+        chunk first (one visible step) rather than gathering pieces in every task.
+    in_chunks : callable, optional
+        Input chunks -> the chunks the input is rechunked to before an apply (default: the
+        ``whole`` axes merged). ``MatrixMult`` aligns its input with the blocks of its matrix.
+    additive : bool, optional
+        The kernel may be called on any piece of its input box (the rest taken as zero), and
+        then returns that piece's contribution to the whole output box (zeros where it has
+        none, see :func:`place`): the output is the sum over the pieces. Contractions over a
+        chunked axis (a ``MatrixMult`` along a chunked axis, ``Sum``) are computed that way,
+        without gathering the axis.
+    corners : bool, optional
+        False for cross-shaped stencils (sums of 1-D stencils along axes), which never read
+        input from chunks diagonal to their own: those are not exchanged (zero-filled).
+    split : bool, optional
+        ``fn`` accepts ``out=`` and any output box inside the input block: the engines may
+        compute a chunk's inside straight from the chunk and only its rims from small windows.
+    pointwise : bool, optional
+        Each output element reads only the input element at the same index.
+    periodic : iterable of int, optional
+        Input axes on which the region wraps around (``Roll``).
+    """
+
+    def __init__(self, fn, dims_in, dims_out, *, name, token, params=None, dtype=None,
+                 out_dtype=None, depth=None, region=None, chunks=None, axes=None, operands=(),
+                 whole=(), in_chunks=None, additive=False, corners=True, split=False,
+                 pointwise=False, periodic=()):
+        self.fn = fn
+        self.dims_in, self.dims_out = tuple(dims_in), tuple(dims_out)
+        self.name, self.token = name, str(token)
+        self.params = dict(params or {})
+        if out_dtype is None:
+            out_dtype = functools.partial(_promote, np.dtype(dtype or "float64"))
+        self.out_dtype = out_dtype
+        if axes is None:
+            same = len(self.dims_in) == len(self.dims_out)
+            axes = tuple(range(len(self.dims_out))) if same else (None,) * len(self.dims_out)
+        self.axes = tuple(axes)
+        if region is None:
+            region = functools.partial(halo_region, as_depth(depth, len(self.dims_in)), self.dims_in)
+        self.region = region
+        self.chunks = chunks or functools.partial(follow_chunks, self.axes, self.dims_out)
+        self.operands = tuple(operands)
+        self.whole = frozenset(whole)
+        self.in_chunks = in_chunks or functools.partial(merge_whole, self.whole)
+        self.additive, self.corners, self.split = bool(additive), bool(corners), bool(split)
+        self.pointwise = bool(pointwise)
+        self.periodic = frozenset(periodic)
+
+    def __repr__(self):
+        return f"<ChunkKernel {self.name} {self.dims_in} -> {self.dims_out}>"
+
+    def __call__(self, x, *operands, where, dtype, out=None):
+        """Evaluate on one block (operand blocks already cut to this call's box)."""
+        if out is not None:
+            return self.fn(x, *operands, where=where, dtype=dtype, out=out, **self.params)
+        return self.fn(x, *operands, where=where, dtype=dtype, **self.params)
+
+    def in_box(self, start, stop):
+        """Input box read to produce the output box ``[start, stop)``."""
+        return self.region(tuple(start), tuple(stop))
+
+    def operand_boxes(self, istart, istop, ostart, ostop):
+        """Each operand's box for a call reading ``[istart, istop)`` and writing ``[ostart, ostop)``."""
+        return [op.box(istart, istop, ostart, ostop) for op in self.operands]
+
+    def depth(self, chunks):
+        """Halo ``((lo, hi), ...)`` per input axis that chunks of the output need beyond the
+        input chunk at the same block index (for docs and tests; engines use :meth:`in_box`)."""
+        from pylops_distributed._blocks import bounds, box_of
+
+        out_chunks = self.chunks(chunks)
+        if len(out_chunks) != len(chunks):
+            return None
+        ib, ob = bounds(chunks), bounds(out_chunks)
+        lo, hi = [0] * len(chunks), [0] * len(chunks)
+        for bid in np.ndindex(*[len(c) for c in out_chunks]):
+            ostart, ostop = box_of(ob, bid)
+            if bid and any(b >= len(c) for b, c in zip(bid, chunks)):
+                continue
+            cstart, cstop = box_of(ib, bid)
+            istart, istop = self.in_box(ostart, ostop)
+            for a in range(len(chunks)):
+                lo[a] = max(lo[a], cstart[a] - istart[a])
+                hi[a] = max(hi[a], istop[a] - cstop[a])
+        return tuple(zip(lo, hi))
+
+    def stripped(self):
+        """The kernel without its operands' data, to travel inside a composite's parameters."""
+        if all(op.data is None for op in self.operands):
+            return self
+        new = object.__new__(ChunkKernel)
+        new.__dict__.update(self.__dict__)
+        new.operands = tuple(Operand(None, op.box) for op in self.operands)
+        return new
+
+    def replace(self, **changes):
+        """A copy with some attributes changed."""
+        new = object.__new__(ChunkKernel)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
+
+
+class StackKernel:
+    """The kernels of a stack of operators: output ``i`` is ``sum(K(x[j]) for j, K in terms[i])``.
+
+    ``VStack`` has one input and a term per output, ``HStack`` one output, ``BlockDiag`` the
+    diagonal terms, ``Block`` any. Inputs and outputs are the blocks of a
+    :class:`~pylops_distributed.StackedArray`.
+    """
+
+    def __init__(self, n_in, terms):
+        self.n_in = int(n_in)
+        self.terms = tuple(tuple((int(j), k) for j, k in row) for row in terms)
+
+    @property
+    def n_out(self):
+        return len(self.terms)
+
+    def __repr__(self):
+        return f"<StackKernel {self.n_in} -> {self.n_out}>"
+
+
+# --- composition -----------------------------------------------------------------------------
+
+def cut(a, have_start, want_start, want_stop):
+    """The part of ``a`` (covering a box from ``have_start``) on ``[want_start, want_stop)``."""
+    idx = tuple(slice(w0 - h0, w1 - h0) for h0, w0, w1 in zip(have_start, want_start, want_stop))
+    if all(s.start == 0 and s.stop == n for s, n in zip(idx, a.shape)):
+        return a
+    return a[idx]
+
+
+class _Shape:
+    """What a composite's ``fn`` needs of its own operands (their boxes), picklable and small."""
+
+    def __init__(self, operands):
+        self.operands = tuple(Operand(None, op.box) for op in operands)
+
+    def operand_boxes(self, istart, istop, ostart, ostop):
+        return [op.box(istart, istop, ostart, ostop) for op in self.operands]
+
+
+def _cut_operands(blocks, have, kernel, istart, istop, ostart, ostop):
+    want = kernel.operand_boxes(istart, istop, ostart, ostop)
+    return [cut(b, h[0], w[0], w[1]) for b, h, w in zip(blocks, have, want)]
+
+
+def _scaled_fn(x, *ops, where, dtype, kernel, alpha, out=None):
+    y = kernel(x, *ops, where=where, dtype=dtype, out=out)
+    y *= alpha
+    return y
+
+
+def _conj_fn(x, *ops, where, dtype, kernel):
+    return kernel(x.conj(), *ops, where=where, dtype=dtype).conj()
+
+
+def _chain_dtype(first, second, dtype):
+    return second(first(dtype))
+
+
+def scale(kernel, alpha):
+    """Kernel of ``alpha * Op``."""
+    if isinstance(kernel, StackKernel):
+        return StackKernel(kernel.n_in, [[(j, scale(k, alpha)) for j, k in row]
+                                         for row in kernel.terms])
+    out_dtype = functools.partial(_chain_dtype, kernel.out_dtype,
+                                  functools.partial(_promote, np.result_type(alpha)))
+    return kernel.replace(fn=_scaled_fn, params=dict(kernel=kernel.stripped(), alpha=alpha),
+                          token=tokenize("scale", kernel.token, alpha), out_dtype=out_dtype,
+                          name=kernel.name)
+
+
+def conj(kernel):
+    """Kernel of ``conj(Op) x = conj(Op conj(x))``."""
+    if isinstance(kernel, StackKernel):
+        return StackKernel(kernel.n_in, [[(j, conj(k)) for j, k in row] for row in kernel.terms])
+    return kernel.replace(fn=_conj_fn, params=dict(kernel=kernel.stripped()), split=False,
+                          token=tokenize("conj", kernel.token))
+
+
+def _union(boxes):
+    ndim = len(boxes[0][0])
+    return (tuple(min(b[0][a] for b in boxes) for a in range(ndim)),
+            tuple(max(b[1][a] for b in boxes) for a in range(ndim)))
+
+
+def _sum_region(kernels, start, stop):
+    return _union([k.in_box(start, stop) for k in kernels])
+
+
+def _sum_fn(x, *ops, where, dtype, kernels, shape, additive, out=None):
+    istart = where.origin
+    istop = tuple(o + n for o, n in zip(istart, x.shape))
+    have = shape.operand_boxes(istart, istop, where.start, where.stop)
+    filled = False
+    pos = 0
+    for k in kernels:
+        n = len(k.operands)
+        sub = k.in_box(where.start, where.stop)
+        if additive:  # the block may be a piece of the sum's box: the part this child reads
+            sub = (tuple(max(a, b) for a, b in zip(sub[0], istart)),
+                   tuple(min(a, b) for a, b in zip(sub[1], istop)))
+            if any(a >= b for a, b in zip(*sub)):
+                pos += n
+                continue
+        mine = _cut_operands(ops[pos:pos + n], have[pos:pos + n], k, sub[0], sub[1],
+                             where.start, where.stop)
+        pos += n
+        part = k(cut(x, istart, *sub), *mine, where=Where(sub[0], where.start, where.stop),
+                 dtype=dtype, out=out if (out is not None and not filled and k.split) else None)
+        if not filled:
+            if out is None:
+                out = part
+            elif part is not out:
+                out[...] = part
+            filled = True
+        else:
+            out += part
+    if not filled:  # every child's piece was empty
+        shape_out = tuple(b - a for a, b in zip(where.start, where.stop))
+        if out is None:
+            out = _array_module(x).zeros(shape_out, dtype=dtype)
+        else:
+            out[...] = 0
+    return out
+
+
+def _array_module(x):
+    if type(x).__module__.split(".")[0] == "cupy":
+        import cupy
+
+        return cupy
+    return np
+
+
+def _sum_dtype(out_dtypes, dtype):
+    return np.result_type(*[f(dtype) for f in out_dtypes])
+
+
+def _terms(k):
+    return list(k.params["kernels"]) if k.fn is _sum_fn else [k]
+
+
+def add(a, b):
+    """Kernel of ``A + B`` (same input and output shapes)."""
+    if isinstance(a, StackKernel) or isinstance(b, StackKernel):
+        a, b = as_stack(a), as_stack(b)
+        if (a.n_in, a.n_out) != (b.n_in, b.n_out):
+            raise NoChunkKernel(f"a sum of stacks of {a.n_in}->{a.n_out} and "
+                                f"{b.n_in}->{b.n_out} blocks")
+        return StackKernel(a.n_in, [list(ra) + list(rb) for ra, rb in zip(a.terms, b.terms)])
+    kernels = _terms(a) + _terms(b)
+    operands = list(a.operands) + list(b.operands)
+    additive = all(k.additive for k in kernels)
+    return ChunkKernel(
+        _sum_fn, a.dims_in, a.dims_out, name=f"{a.name}+{b.name}",
+        token=tokenize("sum", *[k.token for k in kernels]),
+        params=dict(kernels=tuple(k.stripped() for k in kernels), shape=_Shape(operands),
+                    additive=additive),
+        out_dtype=functools.partial(_sum_dtype, tuple(k.out_dtype for k in kernels)),
+        region=functools.partial(_sum_region, tuple(k.stripped() for k in kernels)),
+        chunks=a.chunks, axes=a.axes, operands=operands,
+        whole=frozenset().union(*[k.whole for k in kernels]),
+        in_chunks=functools.partial(_then_merge, a.in_chunks,
+                                    frozenset().union(*[k.whole for k in kernels])),
+        additive=additive,
+        corners=any(k.corners for k in kernels), split=all(k.split for k in kernels),
+        pointwise=all(k.pointwise for k in kernels),
+        periodic=frozenset().union(*[k.periodic for k in kernels]))
+
+
+def _product_region(a, b, start, stop):
+    return b.in_box(*a.in_box(start, stop))
+
+
+def _product_operand_box(a, box, side, istart, istop, ostart, ostop):
+    mid0, mid1 = a.in_box(ostart, ostop)
+    if side == "b":  # B reads the product's input box and writes the middle box
+        return box(istart, istop, mid0, mid1)
+    return box(mid0, mid1, ostart, ostop)
+
+
+def _product_fn(x, *ops, where, dtype, a, b, shape, mid_dtype):
+    istart = where.origin
+    istop = tuple(o + n for o, n in zip(istart, x.shape))
+    mid0, mid1 = a.in_box(where.start, where.stop)
+    nb = len(b.operands)
+    have = shape.operand_boxes(istart, istop, where.start, where.stop)
+    # an additive B may get a piece of the product's input box (the rest taken as zero)
+    sub = (istart, istop) if b.additive else b.in_box(mid0, mid1)
+    ops_b = _cut_operands(ops[:nb], have[:nb], b, sub[0], sub[1], mid0, mid1)
+    mid = b(cut(x, istart, *sub), *ops_b, where=Where(sub[0], mid0, mid1),
+            dtype=mid_dtype(x.dtype))
+    ops_a = _cut_operands(ops[nb:], have[nb:], a, mid0, mid1, where.start, where.stop)
+    return a(mid, *ops_a, where=Where(mid0, where.start, where.stop), dtype=dtype)
+
+
+def chain(a, b):
+    """Kernel of ``A @ B`` (``B`` applied first). Halo depths add up."""
+    if isinstance(a, StackKernel) or isinstance(b, StackKernel):
+        a, b = as_stack(a), as_stack(b)
+        if a.n_in != b.n_out:
+            raise NoChunkKernel(f"a product of stacks of {a.n_in} and {b.n_out} blocks")
+        rows = []
+        for row in a.terms:
+            acc = {}
+            for j, ka in row:
+                for k, kb in b.terms[j]:
+                    term = chain(ka, kb)
+                    acc[k] = term if k not in acc else add(acc[k], term)
+            rows.append(sorted(acc.items()))
+        return StackKernel(b.n_in, rows)
+    if tuple(a.dims_in) != tuple(b.dims_out):
+        raise NoChunkKernel(f"{a.name} @ {b.name}: the middle shapes differ ({b.dims_out} "
+                            f"and {a.dims_in}); reshaping between them has no chunk kernel")
+    if a.periodic and not (b.pointwise or _follows_periodic(a, b)):
+        raise NoChunkKernel(f"{a.name} (periodic) after {b.name}: the middle box would wrap around")
+    sa, sb = a.stripped(), b.stripped()
+    operands = ([Operand(op.data, functools.partial(_product_operand_box, sa, op.box, "b"))
+                 for op in b.operands]
+                + [Operand(op.data, functools.partial(_product_operand_box, sa, op.box, "a"))
+                   for op in a.operands])
+    whole = set(b.whole)
+    for m in a.whole:
+        if m < len(b.axes) and b.axes[m] is not None:
+            whole.add(b.axes[m])
+    axes = tuple(None if m is None or m >= len(b.axes) else b.axes[m] for m in a.axes)
+    return ChunkKernel(
+        _product_fn, b.dims_in, a.dims_out, name=f"{a.name}@{b.name}",
+        token=tokenize("chain", a.token, b.token),
+        params=dict(a=sa, b=sb, shape=_Shape(operands), mid_dtype=b.out_dtype),
+        out_dtype=functools.partial(_chain_dtype, b.out_dtype, a.out_dtype),
+        region=functools.partial(_product_region, sa, sb),
+        chunks=functools.partial(_chain_chunks, a.chunks, b.chunks),
+        axes=axes, operands=operands, whole=whole,
+        in_chunks=functools.partial(_then_merge, b.in_chunks, frozenset(whole)),
+        additive=b.additive, pointwise=a.pointwise and b.pointwise, periodic=b.periodic)
+
+
+def _follows_periodic(a, b):
+    """Whether ``b`` computes any box that wraps around along ``a``'s periodic axes (``b``
+    periodic, or pointwise, there)."""
+    return all(m < len(b.axes) and b.axes[m] == m and m in b.periodic for m in a.periodic)
+
+
+def _chain_chunks(a_chunks, b_chunks, chunks):
+    return a_chunks(b_chunks(chunks))
+
+
+def as_stack(k):
+    """A single kernel as a 1 x 1 :class:`StackKernel`."""
+    return k if isinstance(k, StackKernel) else StackKernel(1, [[(0, k)]])

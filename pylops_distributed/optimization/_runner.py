@@ -1,0 +1,73 @@
+"""The active scheduler, as the fused engine uses it: submit dicts of tasks, get chunks.
+
+With a distributed client, :meth:`Runner.submit` is ``client.get(dsk, keys, sync=False)``:
+it returns futures at once, so the client builds the next stage while the workers run this
+one, and each task is placed by the scheduler where its largest inputs (the rank's state)
+already are. Without one, dask's threaded (or synchronous) scheduler runs the tasks and the
+values themselves stand in for futures.
+"""
+
+import dask
+import dask.threaded
+import numpy as np
+
+
+class Unsupported(Exception):
+    """The active scheduler is not one the fused engine drives."""
+
+
+def current_client():
+    try:
+        from distributed import default_client
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        return None
+    try:
+        return default_client()
+    except ValueError:
+        return None
+
+
+class Runner:
+    """Submits graphs to the active scheduler (distributed client, threads or synchronous)."""
+
+    def __init__(self):
+        self.client = None
+        sched = dask.config.get("scheduler", None)
+        if sched in ("threads", "threading"):
+            self.get = dask.threaded.get
+        elif sched in ("sync", "synchronous", "single-threaded"):
+            self.get = dask.get
+        elif sched is None or sched in ("distributed", "dask.distributed"):
+            self.client = current_client()
+            self.get = None if self.client is not None else dask.threaded.get
+        else:
+            raise Unsupported(f"scheduler {sched!r}")
+
+    @property
+    def distributed(self):
+        return self.client is not None
+
+    def submit(self, dsk, keys):
+        """Futures (distributed, at once) or values (local) of ``keys``."""
+        if self.client is not None:
+            return self.client.get(dsk, keys, sync=False)
+        return self.get(dsk, keys)
+
+    def result(self, dsk, key):
+        """One value, waited for: a blocking round trip."""
+        if self.client is not None:
+            return self.client.gather(self.client.get(dsk, key, sync=False))
+        return self.get(dsk, key)
+
+    def chunks(self, arr):
+        """Per block index, a handle on the chunk of the dask array ``arr``: a future of the
+        persisted chunk (distributed) or the chunk itself (local; ``arr`` is computed)."""
+        bids = list(np.ndindex(*arr.numblocks))
+        if self.client is not None:
+            from distributed import futures_of
+
+            arr = self.client.persist(arr)
+            by_key = {f.key: f for f in futures_of(arr)}
+            return {bid: by_key[(arr.name,) + bid] for bid in bids}
+        values = dask.compute(*arr.to_delayed().ravel(), scheduler=self.get)
+        return dict(zip(bids, values))

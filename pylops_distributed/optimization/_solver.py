@@ -1,0 +1,277 @@
+"""What CG, CGLS and LSQR share: inputs, the choice of backend, checks and the run loop.
+
+A solver writes its setup and its step once, as arithmetic on the handles of a vector space
+(:mod:`._space`); the space is fused (:mod:`._fused`, a few tasks per chunk per iteration,
+from the operator's chunk kernels) when the operator has kernels and the scheduler is one
+the engine drives, plain dask.array otherwise (logged, with the reason).
+"""
+
+import logging
+import math
+import time
+
+import dask
+import numpy as np
+from pylops.optimization.basesolver import Solver
+
+from pylops_distributed._arrays import as_dask
+from pylops_distributed.linearoperator import aslinearoperator
+from pylops_distributed.optimization._fused import FusedSpace, NotFusable
+from pylops_distributed.optimization._runner import Unsupported
+from pylops_distributed.optimization._space import PlainSpace
+from pylops_distributed.kernels import NoChunkKernel, StackKernel
+from pylops_distributed.stacked import StackedArray, split_flat
+
+log = logging.getLogger("pylops_distributed.optimization")
+
+
+def as_vector(v, dims, chunks, what):
+    """A user vector (NumPy, CuPy, dask or StackedArray) as a dask collection, N-D when possible.
+
+    Returns the vector and whether it was given flat while ``dims`` has several axes.
+    """
+    if isinstance(v, StackedArray):
+        return v, False
+    v = as_dask(v, chunks, what)
+    flat = v.ndim == 1 and len(dims) > 1 and v.size == int(np.prod(dims))
+    if v.shape != tuple(dims) and not flat:
+        raise ValueError(f"{what}: expected shape {tuple(dims)} (or flat ({int(np.prod(dims))},)), "
+                         f"got {v.shape}")
+    return (v.reshape(dims) if flat else v), flat
+
+
+def _stack_like_kernel(Op, v, data):
+    """A flat vector of a stacked operator's data (``data``) or model, cut into its blocks."""
+    if isinstance(v, StackedArray) or not (Op.data_stacked if data else Op.model_stacked):
+        return v
+    try:
+        kernel = Op.chunk_kernel(bool(data))
+    except NoChunkKernel:
+        return v
+    if not isinstance(kernel, StackKernel):
+        return v
+    shapes = [None] * kernel.n_in
+    for row in kernel.terms:
+        for j, k in row:
+            shapes[j] = k.dims_in
+    return StackedArray(split_flat(v.reshape(-1), shapes))
+
+
+def real_dtype(dtype):
+    return np.empty(0, dtype).real.dtype
+
+
+def is_complex(dtype):
+    return np.iscomplexobj(np.empty(0, dtype))
+
+
+def predicted_memory(name, Op, nmodel, ndata, show, unit):
+    """Bytes of ``nmodel`` model-size and ``ndata`` data-size vectors, as PyLops' memory_usage."""
+    memuse = (nmodel * Op.shape[1] + ndata * Op.shape[0]) * np.dtype(Op.dtype).itemsize
+    if show:
+        scale = {"B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30}[unit]
+        print(f"{name} predicted memory usage: {memuse / scale:.2f} {unit}")
+    return memuse
+
+
+class CheckedSolver(Solver):
+    """Base of the solvers: a state on a vector space, one round trip every ``check_every``."""
+
+    #: Whether the solver applies ``Op^H`` (CG does not).
+    uses_adjoint = True
+
+    def __init__(self, Op, callbacks=None):
+        super().__init__(aslinearoperator(Op), callbacks)
+
+    # --- inputs and space ----------------------------------------------------------------------
+    def _inputs(self, y, x0, check_every):
+        name = type(self).__name__
+        if int(check_every) < 1:
+            raise ValueError(f"{name}: check_every must be an integer >= 1, got {check_every!r}")
+        self.check_every = int(check_every)
+        self.y, self._flat = as_vector(y, self.Op.dimsd, self.Op.chunks, f"{name}: y")
+        self.y = _stack_like_kernel(self.Op, self.y, True)
+        self.x0 = None
+        if x0 is not None:
+            self.x0, _ = as_vector(x0, self.Op.dims, self.Op.chunks, f"{name}: x0")
+            self.x0 = _stack_like_kernel(self.Op, self.x0, False)
+        self._rdtype = real_dtype(np.result_type(self.y.dtype, self.Op.dtype))
+        self.cost, self.cost_iters = [], []
+        self.iiter = 0
+        self._checked = -1
+        self._converged = False
+
+    def _space(self):
+        """The fused space where it applies, else the plain one (the reason is logged)."""
+        name = type(self).__name__
+        if dask.config.get("pylops_distributed.fused", True):
+            try:
+                return FusedSpace(self.Op, self.y, self.x0, adjoint=self.uses_adjoint,
+                                  prefix=name.lower())
+            except (NotFusable, Unsupported) as err:
+                log.warning("%s runs on plain dask.array expressions (more tasks per iteration): %s",
+                            name, err)
+        else:
+            log.info("%s: pylops_distributed.fused is off, using plain dask.array expressions", name)
+        return PlainSpace(self.Op, self.y, self.x0)
+
+    @property
+    def fused(self):
+        """Whether the solve runs on the fused backend."""
+        return getattr(self.vs, "fused", False)
+
+    def _output(self, x):
+        if self._flat and hasattr(x, "reshape") and not hasattr(x, "blocks"):
+            return x.reshape(-1)
+        return x
+
+    # --- checks ----------------------------------------------------------------------------------
+    def _lazy_check(self, st, show):
+        """Scalars to bring back at a check, from a state (solver specific)."""
+        raise NotImplementedError
+
+    def _on_check(self, values, show):
+        raise NotImplementedError
+
+    def _start_state(self, outputs, extras):
+        """Commit the setup's state; ``extras`` (scalars the first check reports, such as the
+        norms of ``y`` and ``x0``) are carried by every step until that check."""
+        self._carry = list(extras)
+        self.st = self.vs.commit({**outputs, **extras})
+
+    def _input_norms(self, y, x0):
+        out = {"y2": self.vs.sqnorm(y)}
+        if x0 is not None:
+            out["x02"] = self.vs.sqnorm(x0)
+        return out
+
+    def _check(self, show=False, values=None):
+        """Test the check's scalars (``values``, brought back with the step; else fetched now
+        from the state): NaN, ``tol`` and the solver's own criteria."""
+        if self._checked == self.iiter:
+            return
+        names = self._carry
+        if values is None:  # after manual steps: one round trip on the committed state
+            lazy = self._lazy_check(self.st, show)
+            values = self.vs.fetch(*[self.st[n] for n in names], *lazy)
+        first, values = dict(zip(names, values[:len(names)])), values[len(names):]
+        if names:
+            for name, what in (("y2", "data y"), ("x02", "initial guess x0")):
+                if name in first and not np.isfinite(first[name]):
+                    raise FloatingPointError(
+                        f"{type(self).__name__}: the {what} contains NaN or Inf (its squared "
+                        f"norm is {first[name]}); clean it before solving")
+            self._carry = []
+            self._on_first_check(first)
+        bad = [v for v in np.ravel(np.asarray(values, dtype=complex)) if not np.isfinite(v)]
+        if bad:
+            since = max(self._checked, 0)
+            v = bad[0].real if bad[0].imag == 0 else bad[0]
+            raise FloatingPointError(
+                f"{type(self).__name__}: the residual became {v} between iterations {since} and "
+                f"{self.iiter} (checked every {self.check_every}); the operator produced NaN or "
+                "Inf from finite data: check the operator and its parameters")
+        self._checked = self.iiter
+        self._on_check(values, show)
+
+    def _on_first_check(self, values):
+        """The setup's extras, at the first check (e.g. the cost at iteration 0)."""
+
+    # --- loop ----------------------------------------------------------------------------------
+    def _advance(self, show=False):
+        """One step; at a check, the check's scalars are computed with it."""
+        out = self._iterate(self.st)
+        for name in self._carry:
+            out[name] = self.st[name]
+        self.iiter += 1
+        niter = getattr(self, "niter", None)
+        if self.iiter % self.check_every == 0 or self.iiter == niter:
+            check = [out[n] for n in self._carry] + self._lazy_check(out, show)
+            self.st = self.vs.commit(out, check=check)
+            self._check(show, self.vs.check_values())
+        else:
+            self.st = self.vs.commit(out)
+
+    def step(self, x, show=False):
+        r"""Run one lazy step; every ``check_every`` steps, check convergence (one round trip).
+
+        Parameters
+        ----------
+        x : dask.array.Array or StackedArray
+            Current model (the state is kept by the solver: ``x`` is not read).
+        show : bool, optional
+            Print the table row when this step is a check.
+
+        Returns
+        -------
+        x : dask.array.Array or StackedArray
+            Updated model (lazy: backed by the solver's state).
+        """
+        self._advance(show)
+        return self._x()
+
+    def run(self, x, niter=None, show=False, itershow=(10, 10, 10)):
+        r"""Run steps until ``niter``, a met tolerance at a check, or a callback's ``stop``.
+
+        Parameters
+        ----------
+        x : dask.array.Array or StackedArray
+            Current model (not read: the state is the solver's).
+        niter : int, optional
+            Number of iterations (default: the one given to ``setup``).
+        show : bool, optional
+            Print a table row at each check.
+        itershow : tuple, optional
+            Accepted for PyLops compatibility; rows are printed at checks.
+
+        Returns
+        -------
+        x : dask.array.Array or StackedArray
+            Estimated model.
+        """
+        niter = self.niter if niter is None else niter
+        if niter is None:
+            raise ValueError(f"{type(self).__name__}.run: niter must not be None")
+        self.niter = niter
+        # nobody looks at the iterates between checks unless asked to
+        watched = (self.callbacks or "callback" in vars(self)
+                   or type(self).callback is not CheckedSolver.callback
+                   or type(self).step is not CheckedSolver.step)
+        while self.iiter < niter and not self._converged:
+            if not watched:
+                self._advance(show)
+                continue
+            x = self.step(x, show)
+            self.callback(x)
+            if self.callbacks and any(getattr(cb, "stop", False) for cb in self.callbacks):
+                break
+        self._check(show)
+        return self._x()
+
+    def callback(self, x, *args, **kwargs):
+        """Called after every step with the lazy model (PyLops' hook)."""
+
+    def _finish(self, x):
+        """The result on chunks of its own (the solver's states may go), and the space released."""
+        (x,) = dask.persist(x)
+        self.vs.release()
+        return x
+
+    def _check_final(self):
+        """After manual ``step`` calls: check the last step (one round trip) if not done yet."""
+        if self._checked != self.iiter:
+            self._check(False)
+
+    def _print_row_x0(self, x0v):
+        if isinstance(x0v, complex):
+            return f"{x0v:1.2e}   "
+        return f"{x0v:11.4e}        "
+
+    def _elapsed(self):
+        self.tend = time.time()
+        self.telapsed = self.tend - self.tstart
+
+
+def sqrt0(v):
+    """``sqrt`` of a non-negative real, 0 for tiny negative rounding."""
+    return math.sqrt(max(v, 0.0))

@@ -1,0 +1,479 @@
+"""The vector space the solvers are written against, and its plain dask.array backend.
+
+A solver step is ordinary arithmetic on handles: :class:`Vec` (a model or data vector, one
+node per block of a StackedArray) and :class:`Scalar` (a lazy number)::
+
+    a = st.kold / st.qq
+    x = st.x + a * st.c
+    r = vs.rmatvec(s) - damp * x
+    k = vs.sqnorm(r)
+
+The handles record a small graph of the step (linear combinations, element-wise maps,
+operator applications, dot products, scalar arithmetic); :meth:`Space.commit` hands the
+step's new state to a backend, which turns the graph into work:
+
+- :class:`PlainSpace` (here): dask.array expressions, persisted every step; works for any
+  operator, with whatever tasks dask.array makes;
+- :class:`~pylops_distributed.optimization._fused.FusedSpace`: a few tasks per chunk per
+  iteration, from the operators' chunk kernels.
+
+Only :meth:`Space.fetch` brings numbers to the client: it is the one counted round trip.
+"""
+
+import math
+import numbers
+import operator
+
+import dask
+import dask.array as da
+import numpy as np
+from dask.delayed import Delayed
+
+from pylops_distributed.stacked import StackedArray
+
+#: Number of blocking round trips made by :meth:`Space.fetch` in this process (tests, benchmarks).
+ROUND_TRIPS = [0]
+
+
+class Node:
+    """One operation of a step: ``op`` names it, ``args`` are its inputs and parameters."""
+
+    __slots__ = ("op", "args", "comp", "__weakref__")
+
+    def __init__(self, op, args, comp=None):
+        self.op, self.args, self.comp = op, args, comp
+
+    def __repr__(self):
+        return f"<Node {self.op}>"
+
+
+# --- scalars ---------------------------------------------------------------------------------
+
+def _wrap(v):
+    if isinstance(v, Scalar):
+        return v.node
+    if isinstance(v, numbers.Number):
+        return Node("const", (v,))
+    raise TypeError(f"expected a number or a Scalar, got {type(v).__name__}")
+
+
+def safe_div(n, d):
+    """``n / d``, 0 where ``d`` is 0 (an exact solution stays put instead of becoming NaN)."""
+    return n / d if d != 0 else 0.0 * n
+
+
+def _rpow(a, b):
+    return b ** a
+
+
+class Scalar:
+    """A lazy real or complex number of a solver step."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node):
+        self.node = node
+
+    def _op(self, fn, *others):
+        return Scalar(Node("fn", (fn, (self.node,) + tuple(_wrap(o) for o in others))))
+
+    def __add__(self, o):
+        return self._op(operator.add, o)
+
+    def __radd__(self, o):
+        return Scalar(Node("fn", (operator.add, (_wrap(o), self.node))))
+
+    def __sub__(self, o):
+        return self._op(operator.sub, o)
+
+    def __rsub__(self, o):
+        return Scalar(Node("fn", (operator.sub, (_wrap(o), self.node))))
+
+    def __mul__(self, o):
+        if isinstance(o, Vec):
+            return o * self
+        return self._op(operator.mul, o)
+
+    def __rmul__(self, o):
+        return Scalar(Node("fn", (operator.mul, (_wrap(o), self.node))))
+
+    def __truediv__(self, o):
+        return self._op(safe_div, o)
+
+    def __rtruediv__(self, o):
+        return Scalar(Node("fn", (safe_div, (_wrap(o), self.node))))
+
+    def __pow__(self, o):
+        return self._op(operator.pow, o)
+
+    def __neg__(self):
+        return self._op(operator.neg)
+
+    def __abs__(self):
+        return self._op(abs)
+
+
+def as_scalar(v):
+    """A Scalar handle for a handle or a plain number."""
+    return v if isinstance(v, Scalar) else Scalar(_wrap(v))
+
+
+def sqrt(s):
+    """Lazy square root."""
+    return s._op(math.sqrt)
+
+
+def call(fn, *args, n=None):
+    """The lazy result of the module-level function ``fn`` on lazy or plain numbers (with
+    ``n``: its ``n`` results, ``fn`` returning a tuple)."""
+    if n is None:
+        return Scalar(Node("fn", (fn, tuple(_wrap(a) for a in args))))
+    pack = Node("pack", (fn, tuple(_wrap(a) for a in args)))
+    return tuple(Scalar(Node("item", (pack, i))) for i in range(n))
+
+
+# --- vectors -----------------------------------------------------------------------------------
+
+def _terms(node):
+    return list(node.args) if node.op == "lin" else [(1, node)]
+
+
+def _coef_mul(c, s):
+    if isinstance(c, numbers.Number) and c == 1:
+        return s
+    if isinstance(s, numbers.Number) and s == 1:
+        return c
+    if isinstance(c, numbers.Number) and isinstance(s, numbers.Number):
+        return c * s
+    return (s * c) if isinstance(s, Scalar) else (c * s)
+
+
+class Vec:
+    """A lazy model or data vector: one node per block (one for a plain dask array)."""
+
+    __slots__ = ("side", "nodes")
+
+    def __init__(self, side, nodes):
+        self.side, self.nodes = side, tuple(nodes)
+
+    def _check(self, other):
+        if not isinstance(other, Vec) or other.side != self.side:
+            raise TypeError(f"cannot combine a {self.side} vector with {other!r}")
+
+    def __add__(self, other):
+        self._check(other)
+        return Vec(self.side, [Node("lin", tuple(_terms(a) + _terms(b)), a.comp)
+                               for a, b in zip(self.nodes, other.nodes)])
+
+    def __sub__(self, other):
+        return self + other * -1
+
+    def __mul__(self, s):
+        if not isinstance(s, (Scalar, numbers.Number)):
+            return NotImplemented
+        return Vec(self.side, [Node("lin", tuple((_coef_mul(c, s), n) for c, n in _terms(a)), a.comp)
+                               for a in self.nodes])
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return self * -1
+
+
+# --- the space ---------------------------------------------------------------------------------
+
+class State(dict):
+    """A solver's state: names -> Vec/Scalar handles (attributes too: ``st.x``)."""
+
+    __getattr__ = dict.__getitem__
+
+
+class Space:
+    """The vector space of one solve (base of the backends).
+
+    ``model`` and ``data`` hold one component per block of the model and data vectors
+    (backend-specific descriptions); ``square`` operators (``dims == dimsd``) share them.
+    """
+
+    fused = False
+
+    def __init__(self, Op):
+        self.Op = Op
+        self.step_count = 0
+
+    # building
+    def leaf_vec(self, name, side):
+        comps = self.model if side == "model" else self.data
+        return Vec(side, [Node("leaf", (name, i), c) for i, c in enumerate(comps)])
+
+    def leaf_scalar(self, name):
+        return Scalar(Node("sleaf", (name,)))
+
+    def apply(self, v, adjoint=False):
+        """Lazy ``Op v`` (``Op^H v`` with ``adjoint``)."""
+        want = "data" if adjoint else "model"
+        if v.side != want and not (self.square and v.side in ("model", "data")):
+            raise TypeError(f"{'rmatvec' if adjoint else 'matvec'} needs a {want} vector")
+        out = self.model if adjoint else self.data
+        side = "model" if adjoint else "data"
+        return Vec(side, [Node("apply", (adjoint, i, v.nodes), c) for i, c in enumerate(out)])
+
+    def matvec(self, v):
+        return self.apply(v, False)
+
+    def rmatvec(self, v):
+        return self.apply(v, True)
+
+    def dot(self, a, b):
+        """Lazy ``<a, b> = sum(conj(a) * b)``."""
+        out = None
+        for na, nb in zip(a.nodes, b.nodes):
+            s = Scalar(Node("dot", (na, nb)))
+            out = s if out is None else out + s
+        return out
+
+    def sqnorm(self, a):
+        """Lazy real ``||a||^2``."""
+        out = None
+        for na in a.nodes:
+            s = Scalar(Node("sqnorm", (na,)))
+            out = s if out is None else out + s
+        return out
+
+    def map(self, fn, *vecs, scalars=(), dtype=None):
+        """Lazy element-wise ``fn(*blocks, *scalars)`` (``fn`` module-level; ``dtype``: the
+        result's, default the first vector's)."""
+        side = vecs[0].side
+        return Vec(side, [Node("map", (fn, tuple(v.nodes[i] for v in vecs),
+                                       tuple(_wrap(s) for s in scalars), dtype), n.comp)
+                          for i, n in enumerate(vecs[0].nodes)])
+
+    def zeros_like(self, v):
+        """Lazy zeros with the blocks, shapes and chunks of ``v``."""
+        return Vec(v.side, [Node("zeros", (n,), n.comp) for n in v.nodes])
+
+    def first(self, v):
+        """Lazy first element of a vector (``x[0]`` in PyLops' tables)."""
+        return Scalar(Node("first", (v.nodes[0],)))
+
+    def commit(self, outputs, check=None):
+        """Make ``outputs`` (names -> handles or numbers) the new state; return it as leaf
+        handles. ``check``: scalars of this step that :meth:`check_values` will bring back
+        (computed with the step, so the check adds no work to the cluster)."""
+        self.step_count += 1
+        outputs = {k: Scalar(_wrap(v)) if isinstance(v, numbers.Number) else v
+                   for k, v in outputs.items()}
+        self._commit(outputs, [as_scalar(c) for c in check or ()])
+        st = State()
+        for name, h in outputs.items():
+            st[name] = self.leaf_vec(name, h.side) if isinstance(h, Vec) else self.leaf_scalar(name)
+        return st
+
+
+def scalar_value(node, env, leaf, reduce, first=None):
+    """Evaluate a scalar node (shared by the backends): ``leaf(name)``, ``reduce(node)`` and
+    ``first(node)`` give the values of leaves, dot products and first elements."""
+    if node in env:
+        return env[node]
+    op = node.op
+    if op == "const":
+        v = node.args[0]
+    elif op == "sleaf":
+        v = leaf(node.args[0])
+    elif op in ("dot", "sqnorm"):
+        v = reduce(node)
+    elif op in ("fn", "pack"):
+        fn, args = node.args
+        v = fn(*[scalar_value(a, env, leaf, reduce, first) for a in args])
+    elif op == "item":
+        v = scalar_value(node.args[0], env, leaf, reduce, first)[node.args[1]]
+    elif op == "first":
+        v = first(node)
+    else:  # pragma: no cover
+        raise ValueError(op)
+    env[node] = v
+    return v
+
+
+# --- plain backend -------------------------------------------------------------------------------
+
+class PlainSpace(Space):
+    """dask.array expressions, persisted every step (any operator; no kernels needed)."""
+
+    def __init__(self, Op, y, x0=None):
+        super().__init__(Op)
+        self.y_like = y
+        self.square = tuple(Op.dims) == tuple(Op.dimsd)
+        yb = y.blocks if isinstance(y, StackedArray) else (y,)
+        self.data = [("data", b.shape, b.dtype) for b in yb]
+        self.model = [("model", tuple(Op.dims), np.dtype(np.result_type(y.dtype, Op.dtype)))]
+        if self.square:
+            self.model = self.data
+        self.stacked_data = isinstance(y, StackedArray)
+        self.values = {}
+        self.meta = (yb[0]._meta if hasattr(yb[0], "_meta") else np.empty(0))
+
+    def inputs(self, **arrays):
+        """Leaf handles for the user's arrays (``y``, ``x0``...), sides given as ``name=(array, side)``."""
+        out = State()
+        for name, (arr, side) in arrays.items():
+            comps = self.model if side == "model" else self.data
+            blocks = arr.blocks if isinstance(arr, StackedArray) else (arr,)
+            if len(blocks) != len(comps):
+                raise ValueError(f"{name}: {len(blocks)} blocks for a space of {len(comps)}")
+            for i, b in enumerate(blocks):
+                self.values[(name, i)] = b
+            out[name] = self.leaf_vec(name, side)
+        return out
+
+    def _eval(self, node, env):
+        if node in env:
+            return env[node]
+        op = node.op
+        if op == "leaf":
+            v = self.values[node.args]
+        elif op == "lin":
+            v = None
+            for c, n in node.args:
+                term = self._eval(n, env)
+                coef = self._coef(c, env)
+                term = term if isinstance(coef, numbers.Number) and coef == 1 else coef * term
+                v = term if v is None else v + term
+        elif op == "map":
+            fn, vecs, scalars, dtype = node.args
+            arrays = [self._eval(n, env) for n in vecs]
+            sc = [self._scalar(s, env) for s in scalars]
+            v = da.map_blocks(fn, *arrays, *sc, dtype=dtype or arrays[0].dtype)
+        elif op == "zeros":
+            v = da.zeros_like(self._eval(node.args[0], env))
+        elif op == "apply":
+            adjoint, i, inputs = node.args
+            key = ("apply", adjoint, inputs)
+            if key not in env:
+                arrays = [self._eval(n, env) for n in inputs]
+                x = StackedArray(arrays) if len(arrays) > 1 else arrays[0]
+                if len(arrays) == 1 and self.stacked_data and adjoint:
+                    x = StackedArray(arrays)
+                y = self.Op.rmatvec(x) if adjoint else self.Op.matvec(x)
+                out_comps = self.model if adjoint else self.data
+                blocks = list(y.blocks) if isinstance(y, StackedArray) else [y]
+                if len(blocks) != len(out_comps):
+                    raise ValueError("operator output does not match the space's blocks")
+                env[key] = [b.reshape(c[1]) if b.shape != tuple(c[1]) else b
+                            for b, c in zip(blocks, out_comps)]
+            v = env[key][i]
+        else:  # pragma: no cover
+            raise ValueError(op)
+        env[node] = v
+        return v
+
+    def _coef(self, c, env):
+        if isinstance(c, numbers.Number):
+            return c
+        return self._scalar(c.node, env)
+
+    def _scalar(self, node, env):
+        def leaf(name):
+            return self.values[name]
+
+        def reduce(n):
+            if n.op == "dot":
+                a, b = (self._eval(m, env) for m in n.args)
+                if np.iscomplexobj(np.empty(0, a.dtype)):
+                    a = a.conj()
+                return (a * b).sum()
+            a = self._eval(n.args[0], env)
+            if np.iscomplexobj(np.empty(0, a.dtype)):
+                return (a.real ** 2 + a.imag ** 2).sum()
+            return (a * a).sum()
+
+        def first(n):
+            a = self._eval(n.args[0], env)
+            return a[(0,) * a.ndim]
+
+        if node in env:
+            return env[node]
+        if node.op in ("fn", "pack"):
+            fn, args = node.args[0], [self._scalar(a, env) for a in node.args[1]]
+            d = dask.delayed(_call_numbers, pure=True)(fn, *args)
+            v = d if node.op == "pack" else da.from_delayed(
+                d, (), dtype=_scalar_dtype(fn, args), meta=_meta0(self.meta))
+        elif node.op == "item":
+            pack = self._scalar(node.args[0], env)
+            v = da.from_delayed(dask.delayed(operator.getitem)(pack, node.args[1]), (),
+                                dtype=np.float64, meta=_meta0(self.meta))
+        else:
+            return scalar_value(node, env, leaf, reduce, first)
+        env[node] = v
+        return v
+
+    def _commit(self, outputs, check):
+        env = {}
+        new = {}
+        for name, h in outputs.items():
+            if isinstance(h, Vec):
+                for i, n in enumerate(h.nodes):
+                    new[(name, i)] = self._eval(n, env)
+            else:
+                new[name] = self._scalar(h.node, env)
+        checks = [self._scalar(s.node, env) for s in check]
+        keys = list(new)
+        done = dask.persist(*[new[k] for k in keys], *checks)
+        self.values.update(dict(zip(keys, done)))
+        self._checks = done[len(keys):]
+
+    def check_values(self):
+        """The values of the last commit's ``check`` scalars: one blocking round trip."""
+        ROUND_TRIPS[0] += 1
+        return [_to_number(v) for v in dask.compute(*self._checks)]
+
+    def fetch(self, *scalars):
+        """Python numbers of lazy scalars: one graph, one blocking round trip."""
+        ROUND_TRIPS[0] += 1
+        env = {}
+        vals = [self._scalar(as_scalar(s).node, env) for s in scalars]
+        out = dask.compute(*vals)
+        return [_to_number(v) for v in out]
+
+    def lazy(self, s):
+        """A lazy scalar as a 0-d dask array (no round trip)."""
+        return self._scalar(s.node, {})
+
+    def to_dask(self, v):
+        blocks = [self.values[n.args] if n.op == "leaf" else self._eval(n, {}) for n in v.nodes]
+        if len(blocks) > 1 or (self.stacked_data and v.side == "data"):
+            return StackedArray(blocks)
+        return blocks[0]
+
+    def release(self):
+        self.values = {}
+
+
+def _meta0(meta):
+    from dask.array.utils import meta_from_array
+
+    return meta_from_array(meta, ndim=0, dtype=np.float64)
+
+
+def _call_numbers(fn, *args):
+    return fn(*[_to_number(a) for a in args])
+
+
+def _scalar_dtype(fn, args):
+    if fn in (abs, math.sqrt):
+        return np.dtype(np.float64)
+    return np.result_type(np.float64, *[getattr(a, "dtype", type(a)) for a in args
+                                        if not isinstance(a, Delayed)])
+
+
+def _to_number(v):
+    """NumPy/CuPy scalars and 0-d arrays as Python floats (complex where complex)."""
+    if type(v).__module__.split(".")[0] == "cupy":
+        v = v.get()
+    if isinstance(v, (list, tuple)):
+        return type(v)(_to_number(e) for e in v)
+    v = np.asarray(v)
+    v = v[()] if v.ndim == 0 else v
+    if isinstance(v, np.ndarray):
+        return v
+    return complex(v) if np.iscomplexobj(v) else float(v)
