@@ -13,7 +13,7 @@ from pylops.optimization.callback import Callbacks
 
 import pylops_distributed as pld
 from pylops_distributed.optimization import CG, CGLS, LSQR, cg, cgls, lsqr
-from pylops_distributed.optimization import _vec
+from pylops_distributed.optimization import _space
 
 from _helpers import rand
 
@@ -52,7 +52,7 @@ def test_cgls_like_pylops(scheduler, kind, dtype, fused):
         solver = CGLS(Op)
         x, istop, iit, r1, r2, cost = solver.solve(da.from_array(y, chunks=10), niter=12, tol=0,
                                                    damp=0.1, check_every=5)
-    assert (solver._engine is not None) == fused
+    assert solver.fused == fused
     px, pistop, piit, pr1, pr2, pcost = pcgls(pylops.MatrixMult(A, dtype=dtype), y, niter=12,
                                               tol=0, damp=0.1)
     assert isinstance(x, da.Array) and x.shape == (A.shape[1],)
@@ -116,7 +116,7 @@ def test_cgls_local_operators_like_pylops(scheduler, case):
     solver = CGLS(Op)
     x, istop, iit, r1, r2, cost = solver.solve(da.from_array(y, chunks=(6, Op.dimsd[1])),
                                                niter=10, tol=0, damp=0.1, check_every=3)
-    assert solver._engine is not None
+    assert solver.fused
     px, _, _, _, _, pcost = pcgls(POp, y.ravel(), niter=10, tol=0, damp=0.1)
     assert x.shape == Op.dims and x.chunks[0] == (6, 6, 6, 6)
     _close(x.compute(), px, 1e-7)
@@ -132,15 +132,17 @@ def test_flat_y_gives_flat_x(scheduler):
 
 
 def test_stacked_problem_like_pylops(scheduler):
-    """VStack problems (StackedArray data) run through the dask.array path."""
+    """VStack problems: StackedArray data, fused like any other."""
     A = _matrix("over", "float64")
     D2 = pylops.SecondDerivative(A.shape[1])
     Op = pld.VStack([pld.MatrixMult(da.from_array(A, chunks=(20, 30))), 0.5 * pld.FromPyLops(D2)])
     POp = pylops.VStack([pylops.MatrixMult(A), 0.5 * D2])
     y = POp @ rand(A.shape[1], "float64")
     y_st = pld.StackedArray([da.from_array(y[:60], chunks=20), da.from_array(y[60:], chunks=30)])
-    for fn, pfn, kw in ((cgls, pcgls, dict(tol=0)), (lsqr, plsqr, dict(atol=0, btol=0))):
-        x = fn(Op, y_st, niter=8, **kw)[0]
+    for S, pfn, kw in ((CGLS, pcgls, dict(tol=0)), (LSQR, plsqr, dict(atol=0, btol=0))):
+        solver = S(Op)
+        x = solver.solve(y_st, niter=8, **kw)[0]
+        assert solver.fused
         _close(np.asarray(x.compute()), pfn(POp, y, niter=8, **kw)[0], 1e-9)
 
 
@@ -187,7 +189,7 @@ def test_round_trips_on_process_cluster(process_client, monkeypatch, which):
     with process_client.as_current():
         y = process_client.persist(y)
         counter = _CountGathers(monkeypatch)
-        before = _vec.ROUND_TRIPS[0]
+        before = _space.ROUND_TRIPS[0]
         if which.startswith("cgls"):
             with dask.config.set({"pylops_distributed.fused": which != "cgls-generic"}):
                 out = cgls(Op, y, niter=niter, tol=0, check_every=every)
@@ -198,98 +200,27 @@ def test_round_trips_on_process_cluster(process_client, monkeypatch, which):
         else:
             out = lsqr(Op, y, niter=niter, atol=0, btol=0, conlim=0, check_every=every)
         gathers = counter.n
-        trips = _vec.ROUND_TRIPS[0] - before
-    assert gathers <= math.ceil(niter / every) + 2, gathers
-    assert trips <= math.ceil(niter / every) + 2
+        trips = _space.ROUND_TRIPS[0] - before
+    assert gathers <= math.ceil(niter / every) + 1, gathers
+    assert trips <= math.ceil(niter / every) + 1
     assert isinstance(out[0], da.Array)
     assert len(out[-1]) == niter // every + 1 or (which == "lsqr" and out[1] != 0)
 
 
 @pytest.mark.parametrize("fused", [True, False])
-def test_graph_does_not_grow(scheduler, fused):
-    """The model's graph and the work submitted per iteration stay the same size."""
+def test_model_graph_does_not_grow(scheduler, fused):
+    """The model a callback sees is a few tasks per chunk, whatever the iteration."""
     Op, POp = _local_cases()["diag+laplacian"]
     y = da.from_array(rand(Op.dimsd, "float64"), chunks=(6, 18))
-    sizes, tasks = [], []
+    sizes = []
 
     class Record(Callbacks):
         def on_step_end(self, solver, x):
             sizes.append(len(dict(x.__dask_graph__())))
-            if solver._engine is not None:
-                tasks.append(solver._engine.tasks_last)
 
     with dask.config.set({"pylops_distributed.fused": fused}):
         CGLS(Op, callbacks=[Record()]).solve(y, niter=12, tol=0, check_every=4)
     assert len(sizes) == 12 and len(set(sizes[1:])) == 1 and sizes[-1] <= 4 * 4
-    if fused:
-        assert len(set(tasks)) == 1 and tasks[0] <= 5 * 4  # at most 5 tasks a chunk an iteration
-
-
-@pytest.mark.parametrize("nchunks", [1, 4])
-def test_lone_chunk_runs_iterations_between_checks_as_one_task(scheduler, monkeypatch, nchunks):
-    """One chunk (nothing to exchange): the iterations up to the next check are one task,
-    with the same iterates as step by step (a callback forces one step at a time)."""
-    from pylops_distributed.optimization import _fused
-
-    Op, POp = _local_cases()["diag@laplacian"]
-    y = rand(Op.dimsd, "float64", seed=5)
-    blocks = []
-    steps = _fused._LocalEngine.steps
-
-    def recorded(self, x, k):
-        out = steps(self, x, k)
-        blocks.append((k, out is not None, self.tasks_last))
-        return out
-
-    monkeypatch.setattr(_fused._LocalEngine, "steps", recorded)
-    yd = da.from_array(y, chunks=(Op.dimsd[0] // nchunks, Op.dimsd[1]))
-    solver = CGLS(Op)
-    x, _, iit, _, _, cost = solver.solve(yd, niter=23, tol=0, damp=0.2, check_every=10)
-    assert iit == 23
-    if nchunks == 1:
-        assert blocks == [(10, True, 2), (10, True, 2), (3, True, 2)]
-    else:
-        assert blocks[0][:2] == (10, False) and not any(done for _, done, _ in blocks)
-    px, _, _, _, _, pcost = pcgls(POp, y.ravel(), niter=23, tol=0, damp=0.2)
-    _close(x.compute(), px, 1e-8)
-    np.testing.assert_allclose(cost, _at_checks(pcost, 23, 10), rtol=1e-8)
-    blocks.clear()
-    seen = []
-
-    class Each(Callbacks):
-        def on_step_end(self, solver, x):
-            seen.append(solver.iiter)
-
-    x1 = CGLS(Op, callbacks=[Each()]).solve(yd, niter=23, tol=0, damp=0.2, check_every=10)[0]
-    assert blocks == [] and seen == list(range(1, 24))
-    _close(x1.compute(), x.compute(), 1e-12)
-    # a callback set on the instance also sees every step
-    seen.clear()
-    solver = CGLS(Op)
-    solver.callback = lambda x: seen.append(solver.iiter)
-    x2 = solver.solve(yd, niter=23, tol=0, damp=0.2, check_every=10)[0]
-    assert blocks == [] and seen == list(range(1, 24))
-    _close(x2.compute(), x.compute(), 1e-12)
-
-
-@pytest.mark.parametrize("replicate", [True, False])
-def test_tasks_per_chunk_matrix(scheduler, monkeypatch, replicate):
-    """Row-blocked MatrixMult: 2 tasks a row block an iteration (+1 for a large model)."""
-    from pylops_distributed.optimization import _fused
-
-    monkeypatch.setattr(_fused, "MERGE_MAX", 0)  # keep the 4 row blocks on the threaded scheduler
-    if not replicate:
-        monkeypatch.setattr(_fused, "REPLICATE_MAX", 0)
-    A = _matrix("over", "complex128")
-    y = A @ np.ones(30)
-    Op = pld.MatrixMult(da.from_array(A, chunks=(15, 30)), dtype="complex128")
-    s = CGLS(Op)
-    x = s.solve(y, niter=7, tol=0, damp=0.3, check_every=3)[0]
-    assert s._engine.replicated == replicate
-    assert s._engine.tasks_last == 2 * 4 + (0 if replicate else 1)
-    ref = pcgls(pylops.MatrixMult(A, dtype="complex128"), y, niter=7, tol=0, damp=0.3)
-    _close(x.compute(), ref[0], 1e-10)
-    np.testing.assert_allclose(s.cost, _at_checks(ref[5], 7, 3), rtol=1e-10)
 
 
 # --- tolerance, errors, table, callbacks ---------------------------------------------------
@@ -369,6 +300,23 @@ def test_callbacks_every_step_and_stop(scheduler):
     seen = []
     cgls(Op, A @ np.ones(30), niter=3, tol=0, callback=lambda x: seen.append(x))
     assert len(seen) == 3
+
+
+@pytest.mark.parametrize("S", [CG, CGLS, LSQR])
+def test_step_by_step_every_solver(scheduler, S):
+    """Manual steps (no run): the model after k steps is PyLops' after k iterations."""
+    A = _matrix("square", "float64")
+    A = A.T @ A
+    y = A @ np.ones(40)
+    Op = pld.MatrixMult(da.from_array(A, chunks=(10, 40)))
+    kw = dict(tol=0) if S is not LSQR else dict(atol=0, btol=0)
+    s = S(Op)
+    x = s.setup(y, niter=10, check_every=2, **kw)
+    for _ in range(3):
+        x = s.step(x)
+    s.finalize()
+    ref = {CG: pcg, CGLS: pcgls, LSQR: plsqr}[S](pylops.MatrixMult(A), y, niter=3, **kw)[0]
+    _close(x.compute(), ref, 1e-9)
 
 
 def test_step_by_step(scheduler):

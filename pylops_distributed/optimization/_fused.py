@@ -136,6 +136,7 @@ class FusedSpace(Space):
         self.tail = None  # the last plan, when its tail is still to run
         self.nsub = 0
         self.handles = {}
+        self.homes = None  # each rank's worker (distributed)
         self.tasks_submitted = 0
 
     def _comp(self, side, dims, chunks):
@@ -159,6 +160,8 @@ class FusedSpace(Space):
                     log.info("%s: %s rechunked from %s to %s", self.prefix, name, b.chunks, comp.chunks)
                     b = b.rechunk(comp.chunks)
                 handles = self.runner.chunks(b)
+                if self.homes is None and self.runner.distributed and not comp.replicated:
+                    self.homes = self._homes(comp, b, handles)
                 for r in range(self.nranks):
                     c0, c1 = comp.core(r)
                     ps = pieces(c0, c1, comp.bounds)
@@ -172,9 +175,28 @@ class FusedSpace(Space):
             key = (f"{self.prefix}-load-{self.token}", r)
             dsk[key] = (_rank.load, self.token, _rank.Box(specs[r])) + tuple(args[r])
             keys.append(key)
-        self.states = list(self.runner.submit(dsk, keys))
-        self.tasks_submitted += len(dsk)
+        self.states = self._run(dsk, keys, list(range(self.nranks)))
         return out
+
+    def _homes(self, comp, arr, handles):
+        """Each rank's worker: the one holding the most of its block of ``arr``."""
+        owners = self.runner.owners(handles.values())
+        homes = []
+        for r in range(self.nranks):
+            c0, c1 = comp.core(r)
+            best = {}
+            for bid, src, _ in pieces(c0, c1, bounds(arr.chunks)):
+                w = owners[handles[bid]]
+                best[w] = best.get(w, 0) + int(np.prod([s.stop - s.start for s in src]))
+            homes.append(max(best, key=best.get))
+        return homes
+
+    def _run(self, dsk, keys, ranks):
+        """Submit ``dsk`` for ``keys`` (those of ``ranks``), each rank's on its home worker."""
+        self.tasks_submitted += len(dsk)
+        if self.homes is None:
+            return list(self.runner.submit(dsk, keys))
+        return list(self.runner.submit_at(dsk, keys, {k: self.homes[r] for k, r in zip(keys, ranks)}))
 
     def _piece(self, dsk, arr, handles, bid, src):
         """A chunk's handle, or a (task) slice of it."""
@@ -203,19 +225,21 @@ class FusedSpace(Space):
         self.leaves = dict(plan.outputs)
         self.tail = plan if plan.tail is not None else None
 
-    def _run_tail(self):
-        """The last step's tail as tasks of their own, before its state is read."""
+    def _run_tail(self, names=None):
+        """Everything submitted, and the last step's tail as tasks of their own when the
+        state's values ``names`` (default: all) are among its outputs."""
+        self.flush()
         if self.tail is None:
             return
-        self.flush()
+        if names is not None and not set(names) & self.tail.tail.outputs:
+            return
         handle, plan = self._handle(self.tail), self.tail
         dsk, keys = {}, []
         for r in range(self.nranks):
             key = (f"{self.prefix}-tail-{self.token}", self.nsub, r)
             dsk[key] = (_rank.run_tail, handle, r, self.ctx[r], self.states[r], *self.last_exports)
             keys.append(key)
-        self.states = list(self.runner.submit(dsk, keys))
-        self.tasks_submitted += len(dsk)
+        self.states = self._run(dsk, keys, list(range(self.nranks)))
         self.tail = None
 
     def check_values(self):
@@ -235,12 +259,12 @@ class FusedSpace(Space):
         return src.check if hasattr(src, "check") else src.export.check
 
     def _handle(self, plan):
+        """The plan as tasks take it: sent to every worker once (scattered, not a task)."""
         if plan.id not in self.shared:
-            if self.runner.distributed:  # shipped to the workers once (a task holding it)
-                self.shared[plan.id] = self.runner.client.submit(_identity, _rank.Box(plan),
-                                                                 pure=False)
-            else:
-                self.shared[plan.id] = _rank.Box(plan)
+            box = _rank.Box(plan)
+            if self.runner.distributed:
+                box = self.runner.client.scatter(box, broadcast=True, hash=False)
+            self.shared[plan.id] = box
         return self.shared[plan.id]
 
     def _submit(self, plan):
@@ -256,38 +280,41 @@ class FusedSpace(Space):
         R = self.nranks
         dist = self.runner.distributed
         name = f"{self.prefix}-{self.token}"
-        dsk, exports, states = {}, {}, {}
+        exports, states = {}, {}
+        forward = _forward(plan)
+        keep = {plan.S} | {t for _, t in forward}
         for t in range(1, plan.S + 1):
+            dsk, keys, ranks = {}, [], []
             for r in range(R):
                 rp = plan.stages[t - 1].ranks[r]
                 refs = [self._ref(ref, exports) for ref in rp.refs]
                 state = self.states[r] if t == 1 else states[(t - 1, r)]
                 skey = (f"{name}-stage", self.nsub, t, r)
                 dsk[skey] = (_rank.run_stage, handle, t - 1, r, self.ctx[r], state) + tuple(refs)
-                states[(t, r)] = skey
-                if dist:
+                keys.append(skey)
+                ranks.append(r)
+                if dist and not (plan.check and t == plan.S and r == 0):
+                    # only the small export travels to the other ranks
                     ekey = (f"{name}-export", self.nsub, t, r)
                     dsk[ekey] = (_rank.take_export, skey)
-                    exports[(t, r)] = ekey
-                    if plan.check and t == plan.S and r == R - 1:
-                        # rank 0's last export also evaluates the check
-                        e0 = exports[(t, 0)]
-                        dsk[e0] = (_rank.take_export_check, handle, states[(t, 0)],
-                                   self.ctx[0]) + tuple(exports[(t, p)] for p in range(1, R))
-                else:
-                    exports[(t, r)] = skey
-        forward = _forward(plan)
-        keep = {plan.S} | {t for _, t in forward}
-        keys = [states[(plan.S, r)] for r in range(R)]
-        ekeys = sorted({exports[(t, r)] for t in keep for r in range(R)} - set(keys))
-        got = dict(zip(keys + ekeys, self.runner.submit(dsk, keys + ekeys)))
-        self.tasks_submitted += len(dsk)
-        self.states = [got[states[(plan.S, r)]] for r in range(R)]
-        self.last_exports = [got[exports[(plan.S, r)]] for r in range(R)]
+                    keys.append(ekey)
+                    ranks.append(r)
+            got = dict(zip(keys, self._run(dsk, keys, ranks)))
+            for r in range(R):
+                states[(t, r)] = got[(f"{name}-stage", self.nsub, t, r)]
+                exports[(t, r)] = got.get((f"{name}-export", self.nsub, t, r), states[(t, r)])
+            if dist and plan.check and t == plan.S:
+                # rank 0's last export is also the check's values (one round trip brings them)
+                ckey = (f"{name}-export", self.nsub, t, 0)
+                dsk = {ckey: (_rank.take_export_check, handle, states[(t, 0)], self.ctx[0])
+                       + tuple(exports[(t, p)] for p in range(1, R))}
+                (exports[(t, 0)],) = self._run(dsk, [ckey], [0])
+        self.states = [states[(plan.S, r)] for r in range(R)]
+        self.last_exports = [exports[(plan.S, r)] for r in range(R)]
         if plan.check:
             self.check_plan = plan
         for label, t in forward:
-            self.leaf_src[label] = [got[exports[(t, p)]] for p in range(R)]
+            self.leaf_src[label] = [exports[(t, p)] for p in range(R)]
             self.leaf_cover[label] = {p: set(e) for p, e in plan.leaf_needs.get(label, {}).items()}
 
     def _ref(self, ref, exports):
@@ -312,8 +339,8 @@ class FusedSpace(Space):
                 where.append((src, p, key))
                 cover[p] = set(entries)
         if dsk:
-            got = dict(zip(dsk, self.runner.submit(dsk, list(dsk))))
-            self.tasks_submitted += len(dsk)
+            keys = [key for _, _, key in where]
+            got = dict(zip(keys, self._run(dsk, keys, [p for _, p, _ in where])))
             for src, p, key in where:
                 src[p] = got[key]
 
@@ -347,8 +374,7 @@ class FusedSpace(Space):
             ranks.append((r, key))
             self.ctx_boxes[r] = boxes
         if ranks:
-            got = self.runner.submit(dsk, [k for _, k in ranks])
-            self.tasks_submitted += len(dsk)
+            got = self._run(dsk, [k for _, k in ranks], [r for r, _ in ranks])
             for (r, _), c in zip(ranks, got):
                 self.ctx[r] = c
 
@@ -371,22 +397,23 @@ class FusedSpace(Space):
         dsk = {key: (_rank.run_stages, _rank.Box(spec), self.ctx[0], self.states[0],
                      self.last_exports[0]) + tuple(handles)}
         self.pending = []
-        (both,) = self.runner.submit(dsk, [key])
-        self.tasks_submitted += 1
+        (both,) = self._run(dsk, [key], [0])
         self.states = [both]
         self.last_exports = [both]
         if self.runner.distributed:  # the check's values, not the state, travel
             ckey = (f"{self.prefix}-{self.token}-checkvalues", self.nsub, len(spec))
-            (self.check_src,) = self.runner.submit({ckey: (_rank.take_export, both)}, [ckey])
+            (self.check_src,) = self._run({ckey: (_rank.take_export, both)}, [ckey], [0])
         else:
             self.check_src = both
 
     def _fetch_graph(self, scalars):
         """The graph of a check: per rank the dot products it asks for, then one task that
         evaluates the scalars (its key is returned)."""
-        self._run_tail()
         nodes = [as_scalar(s).node for s in scalars]
         order = topo(nodes)
+        pending_leaf = any(n.op == "sleaf" and self.leaves[n.args[0]][0] == "pending" for n in order)
+        self._run_tail(None if pending_leaf else {n.args[0] for n in order
+                                                  if n.op in ("leaf", "sleaf")})
         adhoc = {}
         for n in order:
             if n.op in ("dot", "sqnorm"):
@@ -429,7 +456,7 @@ class FusedSpace(Space):
 
     def to_dask(self, v):
         """The dask arrays (a StackedArray for several blocks) of a committed vector."""
-        self._run_tail()
+        self._run_tail({n.args[0] for n in v.nodes if n.op == "leaf"})
         blocks = []
         for n in v.nodes:
             if n.op != "leaf":
@@ -448,10 +475,6 @@ class FusedSpace(Space):
         """Drop the solve's states (the arrays given out keep what they need)."""
         self.states = self.last_exports = self.ctx = None
         self.leaf_src, self.shared, self.handles, self.pending = {}, {}, {}, []
-
-
-def _identity(box):
-    return box
 
 
 def _inside(b, h):

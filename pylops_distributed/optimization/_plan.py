@@ -430,6 +430,7 @@ def compile_step(space, outputs, leaves, check=(), tail=None):
         # the last stage only finishes: left to the next step (reads kept by the stage before)
         keep = {k for k, ts in reads.items() if S in ts}
         plan.tail = Tail(plan, last, keep)
+        plan.tail.outputs = {i[1][1] for i in last.instrs if i[0] == "store" and i[1][0] == "out"}
         plan.stages = stages[:-1]
         plan.S = S - 1
     return plan

@@ -15,7 +15,6 @@ kept alive by the solve's states only, so its memory goes when the solve's last 
 CuPy chunks are left to CuPy's own memory pool.
 """
 
-import functools
 import sys
 import threading
 import weakref
@@ -88,36 +87,6 @@ def empty(shape, dtype):
     pool = getattr(_current, "pool", None)
     a = pool.take(shape, dtype) if pool is not None else None
     return np.empty(shape, dtype=dtype) if a is None else a
-
-
-def axpy(y, a, x, out=None):
-    """``y + a x`` into ``out`` or a new array (inputs untouched); NumPy results in a recycled
-    buffer, CuPy ones in one pass (a fused element-wise kernel)."""
-    if out is y:
-        out += a * x
-        return out
-    if isinstance(x, np.ndarray):
-        if out is None:
-            out = empty(x.shape, np.result_type(x, a))
-        np.multiply(x, a, out=out)
-        out += y
-        return out
-    if x.dtype == y.dtype and x.dtype.kind == "f" and np.result_type(x.dtype, a) == x.dtype and (
-            out is None or out.dtype == x.dtype):
-        kernel = _cupy_axpy(x.dtype.name)
-        return kernel(y, a, x) if out is None else kernel(y, a, x, out)
-    if out is None:
-        return x * a + y
-    out[...] = x * a + y
-    return out
-
-
-@functools.lru_cache(maxsize=None)
-def _cupy_axpy(t):
-    import cupy
-
-    return cupy.ElementwiseKernel(f"{t} y, {t} a, {t} x", f"{t} out", "out = y + a * x",
-                                  f"pld_axpy_{t}")
 
 
 class ChunkState:

@@ -53,6 +53,30 @@ class Runner:
             return self.client.get(dsk, keys, sync=False)
         return self.get(dsk, keys)
 
+    def submit_at(self, dsk, keys, homes):
+        """``submit``, each key preferring its worker in ``homes`` (key -> address or None):
+        one graph per worker, in the order of ``keys`` groups (a group may use the futures of
+        the groups before it, not later ones)."""
+        if self.client is None or not any(homes.get(k) for k in keys):
+            return self.submit(dsk, keys)
+        out = {}
+        for home in dict.fromkeys(homes.get(k) for k in keys):
+            mine = [k for k in keys if homes.get(k) == home]
+            sub = _closure(dsk, mine, out)
+            futures = self.client.get(sub, mine, sync=False, workers=[home] if home else None,
+                                      allow_other_workers=True if home else None)
+            out.update(zip(mine, futures))
+        return [out[k] for k in keys]
+
+    def owners(self, handles):
+        """The worker holding each chunk handle (distributed; waits for them once)."""
+        from distributed import wait
+
+        futures = list(handles)
+        wait(futures)
+        who = self.client.who_has(futures)
+        return {f: (who.get(f.key) or [None])[0] for f in futures}
+
     def result(self, dsk, key):
         """One value, waited for: a blocking round trip."""
         if self.client is not None:
@@ -71,3 +95,35 @@ class Runner:
             return {bid: by_key[(arr.name,) + bid] for bid in bids}
         values = dask.compute(*arr.to_delayed().ravel(), scheduler=self.get)
         return dict(zip(bids, values))
+
+
+def _closure(dsk, keys, done):
+    """The tasks of ``dsk`` that ``keys`` need, keys already submitted replaced by futures."""
+    out, stack = {}, list(keys)
+    while stack:
+        k = stack.pop()
+        if k in out:
+            continue
+        task = dsk[k]
+        out[k] = _substitute(task, dsk, done, stack)
+    return out
+
+
+def _is_key(arg, table):
+    try:
+        return arg in table
+    except TypeError:  # e.g. a tuple of slices
+        return False
+
+
+def _substitute(arg, dsk, done, stack):
+    if isinstance(arg, tuple) and arg and callable(arg[0]):
+        return (arg[0],) + tuple(_substitute(a, dsk, done, stack) for a in arg[1:])
+    if isinstance(arg, tuple) and _is_key(arg, done):
+        return done[arg]
+    if isinstance(arg, tuple) and _is_key(arg, dsk):
+        stack.append(arg)
+        return arg
+    if isinstance(arg, list):
+        return [_substitute(a, dsk, done, stack) for a in arg]
+    return arg

@@ -121,7 +121,7 @@ class CheckedSolver(Solver):
         return getattr(self.vs, "fused", False)
 
     def _output(self, x):
-        if self._flat and hasattr(x, "reshape") and not hasattr(x, "blocks"):
+        if self._flat and not isinstance(x, StackedArray):
             return x.reshape(-1)
         return x
 

@@ -29,6 +29,7 @@ import dask.array as da
 import numpy as np
 from dask.delayed import Delayed
 
+from pylops_distributed._arrays import get_array_module
 from pylops_distributed.stacked import StackedArray
 
 #: Number of blocking round trips made by :meth:`Space.fetch` in this process (tests, benchmarks).
@@ -396,8 +397,9 @@ class PlainSpace(Space):
         if node.op in ("fn", "pack"):
             fn, args = node.args[0], [self._scalar(a, env) for a in node.args[1]]
             d = dask.delayed(_call_numbers, pure=True)(fn, *args)
-            v = d if node.op == "pack" else da.from_delayed(
-                d, (), dtype=_scalar_dtype(fn, args), meta=_meta0(self.meta))
+            dtype = _scalar_dtype(fn, args)
+            v = d if node.op == "pack" else da.from_delayed(d, (), dtype=dtype,
+                                                            meta=_meta0(self.meta, dtype))
         elif node.op == "item":
             pack = self._scalar(node.args[0], env)
             v = da.from_delayed(dask.delayed(operator.getitem)(pack, node.args[1]), (),
@@ -449,10 +451,10 @@ class PlainSpace(Space):
         self.values = {}
 
 
-def _meta0(meta):
-    from dask.array.utils import meta_from_array
-
-    return meta_from_array(meta, ndim=0, dtype=np.float64)
+def _meta0(meta, dtype=np.float64):
+    """A 0-d empty array of ``meta``'s module (NumPy or CuPy), so that scalar * vector keeps
+    the vector's chunk type."""
+    return get_array_module(meta).empty((), dtype=dtype)
 
 
 def _call_numbers(fn, *args):

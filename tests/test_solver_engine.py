@@ -1,0 +1,177 @@
+"""The fused engine seen from outside: tasks per chunk per iteration, placement, keys, logs.
+
+Everything here runs on the session's real 2-process cluster and counts what the scheduler
+ran (the task stream), not what the engine says it did.
+"""
+
+import collections
+import logging
+import time
+
+import dask
+import dask.array as da
+import numpy as np
+import pylops
+import pytest
+from distributed import get_task_stream, wait
+from pylops.optimization.basic import cgls as pcgls, lsqr as plsqr
+
+import pylops_distributed as pld
+from pylops_distributed.optimization import CG, CGLS, LSQR, cgls, lsqr
+
+from _helpers import rand
+
+N0, N1, CH = 64, 40, 16  # 4 chunks along axis 0
+
+
+def _operators(client):
+    d = client.persist(da.from_array(rand((N0, N1), "float64", seed=1) + 2, chunks=(CH, N1)))
+    A = client.persist(da.from_array(rand((4 * CH, 20), "float64", seed=2), chunks=(CH, 20)))
+    iava = np.arange(0, N1, 3)
+    dims = (N0, N1)
+    return {
+        "laplacian": pld.Laplacian(dims),
+        "gradient": pld.Gradient(dims),
+        "restriction@smoothing1d": pld.Restriction(dims, iava, axis=1) @ pld.Smoothing1D(5, dims, axis=0),
+        "diagonal-dask": pld.Diagonal(d),
+        "firstderivative.T": pld.FirstDerivative(dims, axis=0).T,
+        "smoothing2d+diagonal": pld.Smoothing2D((3, 3), dims) + pld.Diagonal(d),
+        "pad": pld.Pad(dims, ((2, 2), (1, 1))),
+        "vstack": pld.VStack([pld.Laplacian(dims), 0.1 * pld.Identity(dims)]),
+        "matrixmult-rows": pld.MatrixMult(A),
+    }
+
+
+def _idle(client):
+    """Wait until no worker runs or holds a task to run (a window of the task stream then
+    counts one solve's tasks, not the tail of the one before)."""
+    for _ in range(500):
+        if not any(client.processing().values()):
+            return
+        time.sleep(0.01)
+
+
+def _count(client, solve):
+    _idle(client)
+    with get_task_stream(client) as ts:
+        out = solve()
+        client.compute(out, sync=True)  # every result (LSQR's var too), not left to run later
+        _idle(client)
+    return len(ts.data), collections.Counter(_kind(t["key"]) for t in ts.data)
+
+
+def _kind(key):
+    name = key[0] if isinstance(key, tuple) else str(key)
+    return "-".join(p for p in name.split("-") if not all(c in "0123456789abcdef" for c in p))
+
+
+@pytest.mark.parametrize("name", ["laplacian", "gradient", "restriction@smoothing1d",
+                                  "diagonal-dask", "firstderivative.T", "smoothing2d+diagonal",
+                                  "pad", "vstack", "matrixmult-rows"])
+def test_at_most_4_tasks_per_chunk_per_iteration(process_client, name):
+    """niter 30 minus niter 10, checks every 10 included: <= 4 tasks per chunk and iteration
+    for CG, CGLS and LSQR."""
+    Op = _operators(process_client)[name]
+    x = da.from_array(rand(Op.dims, "float64", seed=3), chunks=(CH,) + tuple(Op.dims[1:]))
+    with process_client.as_current():
+        y = Op @ x
+        y = pld.StackedArray([process_client.persist(b) for b in y.blocks]) \
+            if isinstance(y, pld.StackedArray) else process_client.persist(y)
+        N = Op.H @ Op
+        yn = process_client.persist(N @ x)
+        wait([y, yn] if not isinstance(y, pld.StackedArray) else list(y.blocks) + [yn])
+        solves = {
+            "cgls": lambda n: cgls(Op, y, niter=n, tol=0)[0],
+            "lsqr": lambda n: [v for v in lsqr(Op, y, niter=n, atol=0, btol=0, conlim=0)[::9]],
+            "cg": lambda n: CG(N).solve(yn, niter=n, tol=0)[0],
+        }
+        for which, solve in solves.items():
+            if which == "cg" and isinstance(yn, pld.StackedArray):
+                continue
+            (n30, k30), (n10, k10) = (_count(process_client, lambda: solve(30)),
+                                      _count(process_client, lambda: solve(10)))
+            per = (n30 - n10) / 20 / 4
+            assert per <= 4.0, (name, which, per, k30 - k10, k10 - k30)
+
+
+def test_no_key_is_reused_for_other_work(process_client):
+    """Two solves at once on the same data, operator applies repeated: the scheduler never
+    sees one key with two different tasks ('Detected different run_spec')."""
+    Op = pld.Laplacian((N0, N1)) + 0.5 * pld.Identity((N0, N1))
+    x = da.from_array(rand((N0, N1), "float64", seed=4), chunks=(CH, N1))
+    with process_client.as_current():
+        y = process_client.persist(Op @ x)
+        assert (Op @ y).name == (Op @ y).name  # equal inputs, equal keys
+        a, b = CGLS(Op), CGLS(Op)
+        xa, xb = a.setup(y, niter=6, tol=0), b.setup(y, niter=6, tol=0)
+        for _ in range(6):
+            xa, xb = a.step(xa), b.step(xb)
+        lsqr(Op, y, niter=12, check_every=4)
+        CG(Op).solve(y, niter=12, check_every=4)
+        ra, rb = process_client.compute([xa, xb], sync=True)
+    np.testing.assert_array_equal(ra, rb)
+    logs = process_client.get_scheduler_logs(n=100000)
+    assert not [m for _, m in logs if "run_spec" in m]
+
+
+def test_tasks_run_where_their_chunks_live(process_client):
+    """Each rank's tasks run on the worker holding its chunk of y, with the chunks placed
+    against the order of the workers' addresses."""
+    workers = sorted(process_client.scheduler_info(n_workers=-1)["workers"])
+    owner = [workers[1], workers[1], workers[0], workers[0]]
+    rows = [rand((CH, N1), "float64", seed=10 + i) for i in range(4)]
+    futures = [process_client.scatter(r, workers=[w], hash=False) for r, w in zip(rows, owner)]
+    y = da.concatenate([da.from_delayed(f, shape=(CH, N1), dtype=float) for f in futures])
+    y = process_client.persist(y)
+    with process_client.as_current(), get_task_stream(process_client) as ts:
+        x = cgls(pld.Laplacian((N0, N1)), y, niter=12, tol=0)[0]
+        process_client.compute(x).result()
+    stages = [t for t in ts.data if "-stage" in str(t["key"])]
+    assert len(stages) >= 12 * 2 * 4
+    for t in stages:
+        key = t["key"] if isinstance(t["key"], tuple) else eval(t["key"])  # noqa: S307
+        assert t["worker"] == owner[key[-1]], (key, t["worker"])
+
+
+def test_one_chunk_runs_the_iterations_between_checks_as_one_task(process_client):
+    """A model in one chunk (one GPU, say) exchanges nothing: the iterations between two
+    checks are one task, with the same answer as PyLops."""
+    Op, POp = pld.Laplacian((N0, N1)), pylops.Laplacian((N0, N1))
+    yv = POp @ rand(N0 * N1, "float64", seed=5)
+    with process_client.as_current():
+        y = process_client.persist(da.from_array(yv.reshape(N0, N1), chunks=(N0, N1)))
+        wait(y)
+        tasks = [_count(process_client, lambda: cgls(Op, y, niter=n, tol=0, check_every=10)[0])[0]
+                 for n in (10, 30)]
+        x = cgls(Op, y, niter=23, tol=0, damp=0.2, check_every=10)[0]
+        assert tasks[1] - tasks[0] <= 2 * 3  # per 10 iterations: the stages' task, the check's
+        xs = process_client.compute(x).result()
+    np.testing.assert_allclose(xs.ravel(), np.ravel(pcgls(POp, yv, niter=23, tol=0, damp=0.2)[0]),
+                               rtol=1e-9)
+
+
+def test_an_operator_without_kernel_is_named_in_the_log(caplog):
+    """Kronecker has no chunk kernel: the solver says so and solves with dask.array."""
+    A, B = rand((6, 5), "float64", seed=6), rand((7, 4), "float64", seed=7)
+    Op = pld.Kronecker(pylops.MatrixMult(A), pylops.MatrixMult(B))
+    POp = pylops.Kronecker(pylops.MatrixMult(A), pylops.MatrixMult(B))
+    y = POp @ rand(20, "float64", seed=8)
+    with dask.config.set(scheduler="threads"), caplog.at_level(logging.WARNING,
+                                                               "pylops_distributed.optimization"):
+        solver = LSQR(Op)
+        x = solver.solve(y, niter=6, atol=0, btol=0)[0]
+    assert not solver.fused
+    assert any("LSQR runs on plain dask.array" in r.message and "Kronecker" in r.message
+               for r in caplog.records)
+    np.testing.assert_allclose(x.compute(), plsqr(POp, y, niter=6, atol=0, btol=0)[0], rtol=1e-9)
+
+
+def test_the_plain_backend_when_asked(caplog):
+    Op = pld.Laplacian((N0, N1))
+    y = da.from_array(rand((N0, N1), "float64", seed=9), chunks=(CH, N1))
+    with dask.config.set({"pylops_distributed.fused": False, "scheduler": "threads"}), \
+            caplog.at_level(logging.INFO, "pylops_distributed.optimization"):
+        solver = CGLS(Op)
+        solver.solve(y, niter=3)
+    assert not solver.fused
+    assert any("pylops_distributed.fused is off" in r.message for r in caplog.records)
