@@ -73,16 +73,31 @@ def chunk_shape(bnds, bid):
     return tuple(b[i + 1] - b[i] for b, i in zip(bnds, bid))
 
 
-def assemble(xp, shape, dtype, parts):
-    """One array of ``shape`` from ``(array, dst slices)`` parts (zeros where none).
+def aligned(a):
+    """``a``, or an aligned copy: arrays received from another worker may be unaligned, and
+    NumPy then multiplies matrices without BLAS (10x slower, seen on a 2-process cluster)."""
+    flags = getattr(a, "flags", None)
+    if isinstance(a, np.ndarray) and flags is not None and not flags.aligned:
+        return a.copy()
+    return a
+
+
+def assemble(xp, shape, dtype, parts, empty=None):
+    """One array of ``shape`` from ``(array, dst slices)`` parts (zeros where none), in a
+    buffer from ``empty(shape, dtype)`` if given.
 
     A single part covering the whole box is returned as is (no copy)."""
     if len(parts) == 1:
         a, dst = parts[0]
         if tuple(a.shape) == tuple(shape) and a.dtype == dtype:
-            return a
+            return aligned(a)
     fill = sum(int(np.prod(a.shape)) for a, _ in parts) < int(np.prod(shape))
-    buf = (xp.zeros if fill else xp.empty)(tuple(shape), dtype=dtype)
+    if empty is not None:
+        buf = empty(tuple(shape), dtype)
+        if fill:
+            buf[...] = 0
+    else:
+        buf = (xp.zeros if fill else xp.empty)(tuple(shape), dtype=dtype)
     for a, dst in parts:
         buf[dst] = a
     return buf

@@ -70,11 +70,14 @@ class Operand(NamedTuple):
     ``box(in_start, in_stop, out_start, out_stop) -> (start, stop)``: the operand's box for
     a call that reads the input box ``[in_start, in_stop)`` and writes the output box
     ``[out_start, out_stop)``. Build it with :func:`aligned`. ``data`` is a NumPy, CuPy,
-    scipy.sparse or dask array (None inside composite kernels' parameters).
+    scipy.sparse or dask array (None inside composite kernels' parameters). ``axes`` (from
+    :func:`aligned`) says which axis of the input or output each operand axis follows: an
+    engine may then split a call along the operand's chunks instead of gathering them.
     """
 
     data: object
     box: object
+    axes: tuple = None
 
 
 def aligned(data, axes):
@@ -89,7 +92,7 @@ def aligned(data, axes):
         ``("out", j)`` (cut like output axis ``j``) or ``None`` (whole). Axes of length 1
         are broadcast (always whole).
     """
-    return Operand(data, functools.partial(_aligned_box, tuple(axes), tuple(data.shape)))
+    return Operand(data, functools.partial(_aligned_box, tuple(axes), tuple(data.shape)), tuple(axes))
 
 
 def _aligned_box(axes, shape, istart, istop, ostart, ostop):
@@ -294,7 +297,7 @@ class ChunkKernel:
             return self
         new = object.__new__(ChunkKernel)
         new.__dict__.update(self.__dict__)
-        new.operands = tuple(Operand(None, op.box) for op in self.operands)
+        new.operands = tuple(Operand(None, op.box, op.axes) for op in self.operands)
         return new
 
     def replace(self, **changes):

@@ -114,23 +114,32 @@ def test_no_key_is_reused_for_other_work(process_client):
     assert not [m for _, m in logs if "run_spec" in m]
 
 
-def test_tasks_run_where_their_chunks_live(process_client):
-    """Each rank's tasks run on the worker holding its chunk of y, with the chunks placed
-    against the order of the workers' addresses."""
+@pytest.mark.parametrize("pattern", [(1, 0, 1, 0), (1, 1, 0, 0)])
+def test_tasks_run_where_their_chunks_live(process_client, pattern):
+    """Each rank's tasks run on the worker holding its chunks of y, with the chunks placed
+    against the order of the workers' addresses; neighbouring chunks on one worker are one
+    rank (half the tasks)."""
     workers = sorted(process_client.scheduler_info(n_workers=-1)["workers"])
-    owner = [workers[1], workers[1], workers[0], workers[0]]
+    owner = [workers[i] for i in pattern]
     rows = [rand((CH, N1), "float64", seed=10 + i) for i in range(4)]
     futures = [process_client.scatter(r, workers=[w], hash=False) for r, w in zip(rows, owner)]
     y = da.concatenate([da.from_delayed(f, shape=(CH, N1), dtype=float) for f in futures])
     y = process_client.persist(y)
     with process_client.as_current(), get_task_stream(process_client) as ts:
         x = cgls(pld.Laplacian((N0, N1)), y, niter=12, tol=0)[0]
-        process_client.compute(x).result()
+        xs = process_client.compute(x).result()
+    np.testing.assert_allclose(
+        xs.ravel(), np.ravel(pcgls(pylops.Laplacian((N0, N1)), np.concatenate(rows).ravel(),
+                                   niter=12, tol=0)[0]), rtol=1e-9)
     stages = [t for t in ts.data if "-stage" in str(t["key"])]
-    assert len(stages) >= 12 * 2 * 4
+    per_rank = 2 if pattern[0] == pattern[1] else 1
+    assert len(stages) >= 12 * 2 * 4 // per_rank
+    ranks = set()
     for t in stages:
         key = t["key"] if isinstance(t["key"], tuple) else eval(t["key"])  # noqa: S307
-        assert t["worker"] == owner[key[-1]], (key, t["worker"])
+        ranks.add(key[-1])
+        assert t["worker"] == owner[per_rank * key[-1]], (key, t["worker"])
+    assert len(ranks) == 4 // per_rank
 
 
 def test_one_chunk_runs_the_iterations_between_checks_as_one_task(process_client):

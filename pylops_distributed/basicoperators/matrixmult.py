@@ -112,10 +112,13 @@ def _rows_like(rows, chunks):
 def _matmul_kernel(x, A, *, where, dtype, adjoint):
     """``A @ x`` (``A^H @ x``) along axis 0 of one block; ``A``'s block is cut to the output
     rows and the input rows of this block (maybe a piece of the contracted axis)."""
-    if adjoint:
-        A = A.conj().T
-    y = A @ x.reshape(x.shape[0], -1)
-    y = y.reshape((y.shape[0],) + x.shape[1:])
+    if adjoint:  # (conj() copies even a real matrix)
+        A = A.conj().T if A.dtype.kind == "c" else A.T
+    if x.ndim == 1:  # a matrix-vector product (BLAS gemv), not a product with one column
+        y = A @ x
+    else:
+        y = A @ x.reshape(x.shape[0], -1)
+        y = y.reshape((y.shape[0],) + x.shape[1:])
     return place(y, (where.start[0],) + tuple(where.origin[1:]), where.start, where.stop, dtype)
 
 

@@ -17,7 +17,10 @@ kept until someone needs a value (a check, ``x``) and then run as one task.
 
 import logging
 import operator
+import os
 import uuid
+
+import dask
 
 import numpy as np
 
@@ -25,7 +28,7 @@ from pylops_distributed._arrays import is_cupy, meta_like
 from pylops_distributed._blocks import bounds, chunk_shape, is_whole, pieces, slice_wrapped
 from pylops_distributed._graph import array_from_tasks
 from pylops_distributed.kernels import NoChunkKernel, as_stack
-from pylops_distributed.optimization import _rank
+from pylops_distributed.optimization import _layout, _rank
 from pylops_distributed.optimization._plan import Comp, compile_step, signature, topo
 from pylops_distributed.optimization._runner import Runner
 from pylops_distributed.optimization._space import ROUND_TRIPS, Space, State, Vec, as_scalar
@@ -97,7 +100,10 @@ class FusedSpace(Space):
                 model_chunks.append(_in_chunks(fwd, i, k.chunks(data_chunks[j])))
         else:
             raise NotFusable(f"{Op.label}: model and data differ and no x0 gives the model's chunks")
-        nblocks = [int(np.prod([len(c) for c in ch])) for ch in data_chunks + model_chunks]
+        fine = data_chunks + ([] if self.square else model_chunks)
+        coarse, self.homes = self._layout(fine, ys, x0)
+        data_chunks, model_chunks = coarse[:len(ys)], (coarse[len(ys):] or coarse[:1])
+        nblocks = [int(np.prod([len(c) for c in ch])) for ch in coarse]
         R = max(nblocks)
         self.nranks = R
         dims_in = [None] * fwd.n_in
@@ -105,13 +111,13 @@ class FusedSpace(Space):
             for j, k in row:
                 dims_in[j] = k.dims_in
         self.data, self.model, self.comps = [], [], []
-        for ch, yj in zip(data_chunks, ys):
-            self.data.append(self._comp("data", yj.shape, ch))
+        for ch, f, yj in zip(data_chunks, fine, ys):
+            self.data.append(self._comp("data", yj.shape, ch, f))
         if self.square:
             self.model = self.data
         else:
-            for i, ch in enumerate(model_chunks):
-                self.model.append(self._comp("model", dims_in[i], ch))
+            for i, (ch, f) in enumerate(zip(model_chunks, fine[len(ys):])):
+                self.model.append(self._comp("model", dims_in[i], ch, f))
         for c in self.comps:
             n = int(np.prod(c.numblocks))
             if n != R and n != 1:
@@ -135,14 +141,46 @@ class FusedSpace(Space):
         self.pending = []  # a lone rank's stages not yet submitted
         self.tail = None  # the last plan, when its tail is still to run
         self.nsub = 0
-        self.handles = {}
-        self.homes = None  # each rank's worker (distributed)
         self.tasks_submitted = 0
 
-    def _comp(self, side, dims, chunks):
-        c = Comp(len(self.comps), side, dims, chunks, self.nranks)
+    def _comp(self, side, dims, chunks, fine):
+        c = Comp(len(self.comps), side, dims, chunks, self.nranks, fine)
         self.comps.append(c)
         return c
+
+    def _layout(self, fine, ys, x0):
+        """The ranks' blocks (runs of the user's chunks) and, with a client, their workers."""
+        self.handles = {}
+        sizes = [int(np.prod([sum(c) for c in ch])) for ch in fine]
+        R0 = max(int(np.prod([len(c) for c in ch])) for ch in fine)
+        if R0 == 1:
+            return fine, None
+        ref = next(i for i, ch in enumerate(fine) if int(np.prod([len(c) for c in ch])) == R0)
+        order = [ref] + [i for i in range(len(fine)) if i != ref]
+        owners = None
+        if self.runner.distributed:
+            xs = list(x0.blocks) if isinstance(x0, StackedArray) else [x0]
+            arrays = (ys + xs) if not self.square else ys
+            arr = arrays[ref] if ref < len(arrays) and arrays[ref] is not None else None
+            if arr is None:
+                return fine, None
+            if arr.chunks != fine[ref]:
+                arr = arr.rechunk(fine[ref])
+            handles = self._handles(arr)
+            who = self.runner.owners(handles.values())
+            owners = [who[handles[bid]] for bid in sorted(handles)]
+            res = _layout.coarsen([fine[i] for i in order], owners=owners)
+        else:
+            threads = dask.config.get("num_workers", None) or os.cpu_count() or 1
+            res = _layout.coarsen([fine[i] for i in order],
+                                  ranks=1 if max(sizes) <= _layout.LOCAL_ONE_RANK else threads)
+        if res is None:
+            return fine, owners
+        new = [None] * len(fine)
+        for i, ch in zip(order, res[0]):
+            new[i] = ch
+        homes = _layout.rank_homes(fine[ref], owners, res[1]) if owners is not None else None
+        return new, homes
 
     # --- inputs --------------------------------------------------------------------------------
     def inputs(self, **arrays):
@@ -156,16 +194,14 @@ class FusedSpace(Space):
             for k, (b, comp) in enumerate(zip(blocks, comps)):
                 if b.shape != comp.dims:
                     b = b.reshape(comp.dims)
-                if b.chunks != comp.chunks:
-                    log.info("%s: %s rechunked from %s to %s", self.prefix, name, b.chunks, comp.chunks)
-                    b = b.rechunk(comp.chunks)
-                handles = self.runner.chunks(b)
-                if self.homes is None and self.runner.distributed and not comp.replicated:
-                    self.homes = self._homes(comp, b, handles)
+                if b.chunks not in (comp.chunks, comp.fine):
+                    log.info("%s: %s rechunked from %s to %s", self.prefix, name, b.chunks, comp.fine)
+                    b = b.rechunk(comp.fine)
+                handles, bb = self._handles(b), bounds(b.chunks)
                 for r in range(self.nranks):
                     c0, c1 = comp.core(r)
-                    ps = pieces(c0, c1, comp.bounds)
-                    specs[r].append((("name", name, k), tuple(b - a for a, b in zip(c0, c1)),
+                    ps = pieces(c0, c1, bb)  # the user's chunks that make up the rank's block
+                    specs[r].append((("name", name, k), tuple(e - a for a, e in zip(c0, c1)),
                                      self.dtype, [dst for _, _, dst in ps]))
                     args[r] += [self._piece(dsk, b, handles, bid, src) for bid, src, _ in ps]
             out[name] = self.leaf_vec(name, side)
@@ -177,19 +213,6 @@ class FusedSpace(Space):
             keys.append(key)
         self.states = self._run(dsk, keys, list(range(self.nranks)))
         return out
-
-    def _homes(self, comp, arr, handles):
-        """Each rank's worker: the one holding the most of its block of ``arr``."""
-        owners = self.runner.owners(handles.values())
-        homes = []
-        for r in range(self.nranks):
-            c0, c1 = comp.core(r)
-            best = {}
-            for bid, src, _ in pieces(c0, c1, bounds(arr.chunks)):
-                w = owners[handles[bid]]
-                best[w] = best.get(w, 0) + int(np.prod([s.stop - s.start for s in src]))
-            homes.append(max(best, key=best.get))
-        return homes
 
     def _run(self, dsk, keys, ranks):
         """Submit ``dsk`` for ``keys`` (those of ``ranks``), each rank's on its home worker."""
@@ -242,9 +265,10 @@ class FusedSpace(Space):
         self.states = self._run(dsk, keys, list(range(self.nranks)))
         self.tail = None
 
-    def check_values(self):
-        """The values of the last commit's ``check`` scalars: one blocking round trip (their
-        evaluation was part of the step's last tasks)."""
+    def check_values(self, also=None):
+        """The values of the last commit's ``check`` scalars (their evaluation was part of
+        the step's last tasks), and of ``also`` (from :meth:`fetch_later`): one blocking
+        round trip."""
         self.flush()
         ROUND_TRIPS[0] += 1
         if self.nranks == 1:
@@ -255,15 +279,22 @@ class FusedSpace(Space):
             src = _rank.take_export_check(self._handle(self.check_plan), self.states[0],
                                           self.ctx[0], *self.last_exports[1:])
         if self.runner.distributed:
-            src = self.runner.client.gather(src)
-        return src.check if hasattr(src, "check") else src.export.check
+            src, also = self.runner.client.gather([src, also])
+        values = src.check if hasattr(src, "check") else src.export.check
+        return values, also
+
+    def fetch_later(self, *scalars):
+        """Start computing scalars of the current state (a future, or the values on a local
+        scheduler); :meth:`fetch` or :meth:`check_values` bring them back (``also=``)."""
+        dsk, fkey = self._fetch_graph(scalars)
+        return self.runner.submit(dsk, [fkey])[0]
 
     def _handle(self, plan):
-        """The plan as tasks take it: sent to every worker once (scattered, not a task)."""
+        """The plan as tasks take it: scattered to the workers once (data, not a task)."""
         if plan.id not in self.shared:
             box = _rank.Box(plan)
             if self.runner.distributed:
-                box = self.runner.client.scatter(box, broadcast=True, hash=False)
+                box = self.runner.client.scatter(box, hash=False)
             self.shared[plan.id] = box
         return self.shared[plan.id]
 
@@ -360,15 +391,18 @@ class FusedSpace(Space):
             spec, args = [], []
             for key, (start, stop) in boxes.items():
                 adjoint, i, term, opi = key
-                data = self.kernel_terms[(adjoint, i)][term][1].operands[opi].data
+                op = self.kernel_terms[(adjoint, i)][term][1].operands[opi]
+                data = op.data
                 shape = tuple(b - a for a, b in zip(start, stop))
                 if hasattr(data, "dask"):
                     handles = self._handles(data)
                     ps = pieces(start, stop, bounds(data.chunks))
-                    spec.append((key, start, shape, [dst for _, _, dst in ps], None))
+                    # an operand that follows the input or output stays in its chunks
+                    spec.append((key, start, shape, [dst for _, _, dst in ps], None,
+                                 op.axes is not None))
                     args += [self._piece(dsk, data, handles, bid, src) for bid, src, _ in ps]
                 else:
-                    spec.append((key, start, shape, (), slice_wrapped(data, start, stop)))
+                    spec.append((key, start, shape, (), slice_wrapped(data, start, stop), False))
             key = (f"{self.prefix}-context-{self.token}", self.nsub, r)
             dsk[key] = (_rank.make_context, self.xp_name, _rank.Box(spec)) + tuple(args)
             ranks.append((r, key))
@@ -440,11 +474,17 @@ class FusedSpace(Space):
         self.tasks_submitted += len(dsk)
         return dsk, fkey
 
-    def fetch(self, *scalars):
-        """Python numbers of lazy scalars over the state: one graph, one blocking round trip."""
+    def fetch(self, *scalars, also=None):
+        """Python numbers of lazy scalars over the state: one graph, one blocking round trip
+        (with ``also``: the values and those of :meth:`fetch_later`'s handle)."""
         dsk, fkey = self._fetch_graph(scalars)
         ROUND_TRIPS[0] += 1
-        return self.runner.result(dsk, fkey)
+        if also is None:
+            return self.runner.result(dsk, fkey)
+        if self.runner.distributed:
+            fut = self.runner.client.get(dsk, fkey, sync=False)
+            return tuple(self.runner.client.gather([fut, also]))
+        return self.runner.result(dsk, fkey), also
 
     def lazy(self, s):
         """A lazy scalar over the state as a 0-d dask array (no round trip)."""
@@ -463,10 +503,13 @@ class FusedSpace(Space):
                 raise ValueError("to_dask: committed vectors only")
             comp = n.comp
             aname = f"{self.prefix}-{n.args[0]}-{self.token}-{self.nsub}-{n.args[1]}"
-            dsk = {(aname,) + tuple(bid): (_rank.get_block, self.states[comp.rank_of(bid)],
-                                           ("name",) + tuple(n.args))
-                   for bid in comp.bids}
-            blocks.append(array_from_tasks(aname, dsk, comp.chunks, self.dtype,
+            dsk = {}
+            fb = bounds(comp.fine)
+            for bid in np.ndindex(*[len(c) for c in comp.fine]):  # back in the user's chunks
+                cbid, sl = _layout.fine_block_of(comp.bounds, fb, bid)
+                dsk[(aname,) + tuple(bid)] = (_rank.get_block, self.states[comp.rank_of(cbid)],
+                                              ("name",) + tuple(n.args), _rank.Box(sl))
+            blocks.append(array_from_tasks(aname, dsk, comp.fine, self.dtype,
                                            meta_like(self.meta, self.dtype, len(comp.dims))))
         side_stacked = len(v.nodes) > 1
         return StackedArray(blocks) if side_stacked else blocks[0]

@@ -31,9 +31,11 @@ class Comp:
     vector in several chunks); otherwise rank ``r`` holds block ``r`` (C order).
     """
 
-    def __init__(self, index, side, dims, chunks, nranks):
+    def __init__(self, index, side, dims, chunks, nranks, fine=None):
         self.index, self.side = index, side
         self.dims, self.chunks = tuple(dims), tuple(tuple(c) for c in chunks)
+        #: The user's chunks (results go back in them); ``chunks`` are the ranks' blocks.
+        self.fine = tuple(tuple(c) for c in (fine or chunks))
         self.bounds = bounds(self.chunks)
         self.numblocks = tuple(len(c) for c in self.chunks)
         self.replicated = int(np.prod(self.numblocks)) == 1 and nranks > 1
@@ -134,9 +136,10 @@ def scalar_deps(node):
 
 
 def signature(order, leaves):
-    """The structure of a step: equal signatures, equal plans. A scalar left pending by the
-    previous step enters by the previous step's structure and its node's position there
-    (not by the previous plan's identity: plans of equal structure are interchangeable)."""
+    """The structure of a step: equal signatures, equal plans. Only the leaves the step reads
+    count; a scalar left pending by the previous step enters by its expression and the ids
+    of its parts in the previous plan (not by that plan's identity: a check's plan and the
+    others leave the same pending scalars)."""
     ids = {id(n): i for i, n in enumerate(order)}
     sig = []
     for n in order:
@@ -158,11 +161,22 @@ def signature(order, leaves):
             static = a
         comp = getattr(n.comp, "index", None)
         sig.append((op, static, comp))
+    used = sorted({n.args[0] for n in order if n.op in ("leaf", "sleaf")})
     prev = []
-    for k in sorted(leaves):
+    for k in used:
         v = leaves[k]
-        prev.append((k, v[0]) + ((v[1].structure, v[1].ids[v[2]]) if v[0] == "pending" else ()))
+        prev.append((k, v[0]) + (_expr_signature(v[2], v[1].ids) if v[0] == "pending" else ()))
     return tuple(sig), tuple(prev)
+
+
+def _expr_signature(node, ids):
+    """A pending scalar's expression as the next step sees it: its structure and the ids of
+    its parts (under which their partials and kept values are found)."""
+    out = []
+    for d in scalar_deps(node):
+        static = d.args[0] if d.op in ("const", "fn", "pack") else None
+        out.append((d.op, ids[d], static))
+    return tuple(out)
 
 
 class Tail:

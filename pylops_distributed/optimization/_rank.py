@@ -16,6 +16,8 @@ from dask.sizeof import sizeof
 
 from pylops_distributed._blocks import assemble
 from pylops_distributed.kernels import Where, cut
+from pylops_distributed._blocks import aligned, pieces
+from pylops_distributed.optimization._elementwise import dot, lincomb
 from pylops_distributed.optimization._recycle import ChunkState, empty as recycled_empty
 from pylops_distributed.optimization._recycle import using as recycling
 from pylops_distributed.optimization._plan import scalar_deps
@@ -90,7 +92,7 @@ def load(token, spec, *pieces):
         pos += len(dsts)
         xp = xp_of(type(parts[0][0]).__module__.split(".")[0]) if parts else np
         a = assemble(xp, shape, parts[0][0].dtype if parts else dtype, parts)
-        values[key] = a.astype(dtype, copy=True)  # the state owns its arrays
+        values[key] = a.astype(dtype, copy=True)  # the state owns its (aligned) arrays
     return ChunkState(token, values=values)
 
 
@@ -101,22 +103,58 @@ class Context:
         self.xp, self.operands = xp, operands
 
 
+class Pieces:
+    """An operand block kept in the chunks it came in (``[(global start, array)]``): a call is
+    split along them (see ``_Rank._call``) rather than the chunks copied into one block."""
+
+    def __init__(self, parts):
+        self.parts = parts
+
+    def find(self, start, stop):
+        """The piece holding the box, else the cut positions inside it, per operand axis."""
+        for p0, a in self.parts:
+            if all(p <= s and e <= p + n for p, s, e, n in zip(p0, start, stop, a.shape)):
+                return (a, p0), None
+        cuts = [set() for _ in start]
+        for p0, a in self.parts:
+            for ax, (p, n) in enumerate(zip(p0, a.shape)):
+                for c in (p, p + n):
+                    if start[ax] < c < stop[ax]:
+                        cuts[ax].add(c)
+        return None, cuts
+
+    def whole(self, xp):
+        """The pieces in one block: ``(array, start)``."""
+        start = tuple(min(p[a] for p, _ in self.parts) for a in range(len(self.parts[0][0])))
+        stop = tuple(max(p[a] + x.shape[a] for p, x in self.parts) for a in range(len(start)))
+        parts = [(x, tuple(slice(a - s, a - s + n) for a, s, n in zip(p, start, x.shape)))
+                 for p, x in self.parts]
+        return assemble(xp, tuple(b - a for a, b in zip(start, stop)), parts[0][0].dtype, parts), start
+
+
 def make_context(xp_name, spec, *pieces):
-    """Assemble each operand block ``spec = [(key, start, shape, dsts, literal)]``."""
+    """Each operand block ``spec = [(key, start, shape, dsts, literal, split)]``: assembled, or
+    kept in its chunks (``split``)."""
     xp = xp_of(xp_name)
     ops, pos = {}, 0
-    for key, start, shape, dsts, literal in _unbox(spec):
+    for key, start, shape, dsts, literal, split in _unbox(spec):
         if literal is not None:
-            a = literal
-        else:
-            parts = list(zip(pieces[pos:pos + len(dsts)], dsts))
-            pos += len(dsts)
-            a = assemble(xp_of(type(parts[0][0]).__module__.split(".")[0]), shape,
-                         parts[0][0].dtype, parts)
-        if xp is not np and isinstance(a, np.ndarray):
-            a = xp.asarray(a)
-        ops[key] = (a, start)
+            ops[key] = (_like_xp(aligned(literal), xp), start)
+            continue
+        parts = list(zip(pieces[pos:pos + len(dsts)], dsts))
+        pos += len(dsts)
+        if split and len(parts) > 1:
+            ops[key] = Pieces([(tuple(a + d.start for a, d in zip(start, dst)), _like_xp(aligned(p), xp))
+                               for p, dst in parts])
+            continue
+        a = assemble(xp_of(type(parts[0][0]).__module__.split(".")[0]), shape, parts[0][0].dtype,
+                     parts)
+        ops[key] = (_like_xp(a, xp), start)
     return Context(xp, ops)
+
+
+def _like_xp(a, xp):
+    return xp.asarray(a) if xp is not np and isinstance(a, np.ndarray) else a
 
 
 # --- one stage ---------------------------------------------------------------------------------
@@ -194,7 +232,8 @@ class _Rank:
                 parts.append((piece[tuple(slice(a - g, b - g) for a, b, g in zip(lo, hi, gstart))],
                               tuple(slice(a - s, b - s) for a, b, s in zip(lo, hi, start))))
         shape = tuple(b - a for a, b in zip(start, stop))
-        return assemble(self.xp, shape, core.dtype, parts)
+        return assemble(self.xp, shape, core.dtype, parts,
+                        recycled_empty if self.xp is np else None)
 
     # instructions
     def run(self):
@@ -249,20 +288,83 @@ class _Rank:
     def _apply_term(self, node, term, j, kernel, start, stop):
         src = node.args[2][j]
         istart, istop = kernel.in_box(start, stop)
-        x = self.value(src, istart, istop)
-        ops = self._operands(node, term, kernel, istart, istop, start, stop)
-        return kernel(x, *ops, where=Where(istart, start, stop), dtype=self.dtype)
+        return self._call(node, term, kernel, src, istart, istop, start, stop)
 
-    def _operands(self, node, term, kernel, istart, istop, start, stop):
-        out = []
+    def _call(self, node, term, kernel, src, istart, istop, start, stop):
+        """``kernel`` on one box; split along an operand kept in chunks (the output box along
+        an axis the operand follows; the input box too for an additive kernel)."""
+        ops = []
         for i, (s, e) in enumerate(kernel.operand_boxes(istart, istop, start, stop)):
-            a, a0 = self.ctx.operands[(node.args[0], node.args[1], term, i)]
-            out.append(cut(a, a0, s, e))
-        return out
+            entry = self.ctx.operands[(node.args[0], node.args[1], term, i)]
+            if isinstance(entry, Pieces):
+                found, cuts = entry.find(s, e)
+                if found is None:
+                    out = self._split(node, term, kernel, src, (istart, istop), (start, stop),
+                                      kernel.operands[i].axes, cuts)
+                    if out is not None:
+                        return out
+                    # no axis to split along: the chunks gathered once, for every later call
+                    key = (node.args[0], node.args[1], term, i)
+                    self.ctx.operands[key] = found = entry.whole(self.xp)
+                entry = found
+            a, a0 = entry
+            ops.append(cut(a, a0, s, e))
+        x = self.value(src, istart, istop)
+        out = None
+        if kernel.split and self.xp is np:  # written into a recycled buffer
+            out = recycled_empty(tuple(b - a for a, b in zip(start, stop)), self.dtype)
+        return kernel(x, *ops, where=Where(istart, start, stop), dtype=self.dtype, out=out)
+
+    def _split(self, node, term, kernel, src, ibox, obox, axes, cuts):
+        for ax, where in enumerate(axes):
+            if not cuts[ax] or where is None:
+                continue
+            side, k = where
+            c = min(cuts[ax])
+            if side == "in" and kernel.pointwise:  # the output box is the input box
+                side = "out"
+            if side == "out":  # two output boxes, side by side
+                lo, hi = (obox[0], _set(obox[1], k, c)), (_set(obox[0], k, c), obox[1])
+                parts = [self._call(node, term, kernel, src, *kernel.in_box(*b), *b) for b in (lo, hi)]
+                return self.xp.concatenate(parts, axis=k)
+            if kernel.additive:  # two pieces of the input box, summed
+                lo, hi = (ibox[0], _set(ibox[1], k, c)), (_set(ibox[0], k, c), ibox[1])
+                a = self._call(node, term, kernel, src, *lo, *obox)
+                return _iadd(a, self._call(node, term, kernel, src, *hi, *obox))
+        return None
 
     def _lincomb(self, node, start, stop):
-        terms = [(self.coef(c), self.value(n, start, stop)) for c, n in node.args]
-        return lincomb(self.xp, terms, self.dtype)
+        """A linear combination on a box: in one piece per source chunk when the box reaches
+        beyond the rank's own (no input is copied into a grown block first)."""
+        coefs = [self.coef(c) for c, _ in node.args]
+        parts = self._parts(node, start, stop)
+        if len(parts) == 1:
+            return lincomb([(c, self.value(n, start, stop)) for c, (_, n) in zip(coefs, node.args)],
+                           self.dtype)
+        out = self._empty(tuple(b - a for a, b in zip(start, stop)))
+        for s0, s1 in parts:
+            sub = tuple(slice(a - o, b - o) for a, b, o in zip(s0, s1, start))
+            lincomb([(c, self.value(n, s0, s1)) for c, (_, n) in zip(coefs, node.args)],
+                    self.dtype, out=out[sub])
+        return out
+
+    def _parts(self, node, start, stop):
+        """The box cut along the chunk boundaries of the node's vector (one part if it is the
+        rank's own block, or lies in it)."""
+        comp = node.comp
+        c0, c1 = self.rp.cores[comp.index]
+        if comp.replicated or all(a >= s and b <= e for a, b, s, e in zip(start, stop, c0, c1)):
+            return [(start, stop)]
+        out = []
+        for _, _, dst in pieces(start, stop, comp.bounds):
+            out.append((tuple(a + d.start for a, d in zip(start, dst)),
+                        tuple(a + d.stop for a, d in zip(start, dst))))
+        return out
+
+    def _empty(self, shape):
+        if self.xp is np:
+            return recycled_empty(shape, self.dtype)
+        return self.xp.empty(shape, dtype=self.dtype)
 
     def _part(self, node):
         """A reduction's partial over this rank's blocks."""
@@ -294,21 +396,14 @@ class _Rank:
         src = node.args[2][j]
         c0, c1 = self.rp.cores[src.comp.index]
         start, stop = self.rp.cores[node.comp.index]
-        x = self.core(src)
-        ops = self._operands(node, term, kernel, c0, c1, start, stop)
-        part = kernel(x, *ops, where=Where(c0, start, stop), dtype=self.dtype)
-        self.out.cparts[(self.plan.ids[node], term)] = part
+        self.out.cparts[(self.plan.ids[node], term)] = self._call(node, term, kernel, src, c0, c1,
+                                                                  start, stop)
 
     def _store(self, key, node):
         if node.op not in ("leaf", "lin", "map", "zeros", "apply"):
             self.new[key] = self.scalar(node)
             return
-        a = self.core(node)
-        if node in self.env:
-            arr, s0 = self.env[node]
-            if arr.shape != a.shape:
-                a = a.copy()  # not a view that keeps the extended block alive
-        self.new[key] = a
+        self.new[key] = self.core(node)  # (a view of a grown block: its base is recycled with it)
 
     def _carry(self, key):
         self.new[key] = self.old[key]
@@ -338,67 +433,12 @@ def _iadd(a, b):
     return a
 
 
+def _set(t, k, v):
+    return tuple(v if i == k else a for i, a in enumerate(t))
+
+
 def _slices(src):
     return tuple(slice(a, b) for a, b in src)
-
-
-def dot(a, b, sq):
-    """Python number ``<a, b>`` (``||a||^2`` with ``sq``), NumPy or CuPy blocks of any strides."""
-    if type(a).__module__.split(".")[0] == "cupy":
-        v = (a.conj() * b).sum() if not sq else (abs(a) ** 2).sum()
-        v = v.get()[()]
-    else:
-        if a.size == 0:
-            return 0.0
-        if np.iscomplexobj(a):
-            v = np.vdot(a, b) if not sq else np.vdot(a, a).real
-        else:
-            # einsum's own loop, not BLAS (OpenBLAS' threaded dot oversubscribes the cores
-            # when several tasks run at once)
-            sub = "abcdefghijklmnop"[:a.ndim]
-            v = np.einsum(f"{sub},{sub}->", a, a if sq else b)
-    return complex(v) if np.iscomplexobj(v) and not sq else float(np.real(v))
-
-
-def lincomb(xp, terms, dtype):
-    """``sum(c * a for c, a in terms)`` into a new array (no temporaries for ``y + c x``)."""
-    shape = terms[0][1].shape
-    if xp is not np:
-        return _cupy_lincomb(len(terms), np.dtype(dtype).name)(*[a for _, a in terms],
-                                                                *[np.dtype(dtype).type(c) for c, _ in terms])
-    out = recycled_empty(shape, dtype)
-    ones = [i for i, (c, _) in enumerate(terms) if isinstance(c, numbers.Number) and c == 1]
-    order = ones[:1] + [i for i in range(len(terms)) if i not in ones[:1]]
-    c0, a0 = terms[order[0]]
-    if len(order) > 1 and c0 == 1:
-        c1, a1 = terms[order[1]]
-        np.multiply(a1, c1, out=out, casting="unsafe")
-        out += a0
-        rest = order[2:]
-    else:
-        if c0 == 1:
-            out[...] = a0
-        else:
-            np.multiply(a0, c0, out=out, casting="unsafe")
-        rest = order[1:]
-    for i in rest:
-        c, a = terms[i]
-        if c == 1:
-            out += a
-        elif c == -1:
-            out -= a
-        else:
-            out += c * a
-    return out
-
-
-@functools.lru_cache(maxsize=None)
-def _cupy_lincomb(n, t):
-    import cupy
-
-    ins = ", ".join([f"{t} a{i}" for i in range(n)] + [f"{t} c{i}" for i in range(n)])
-    body = "out = " + " + ".join(f"c{i} * a{i}" for i in range(n))
-    return cupy.ElementwiseKernel(ins, f"{t} out", body, f"pld_lincomb_{n}_{t}")
 
 
 def run_stage(plan, t, r, ctx, state, *exports):
@@ -482,9 +522,9 @@ def late_export(pieces, state):
     return out
 
 
-def get_block(state, key):
-    """A block of the state, for a dask array of the solver's vectors."""
-    return _state(state).values[key].copy()
+def get_block(state, key, box):
+    """A chunk of a vector of the state (a part of the rank's block), for a dask array."""
+    return _state(state).values[key][_slices(_unbox(box))].copy()
 
 
 def partials(spec, state):

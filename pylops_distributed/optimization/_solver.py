@@ -135,9 +135,9 @@ class CheckedSolver(Solver):
 
     def _start_state(self, outputs, extras):
         """Commit the setup's state; ``extras`` (scalars the first check reports, such as the
-        norms of ``y`` and ``x0``) are carried by every step until that check."""
-        self._carry = list(extras)
+        norms of ``y`` and ``x0``) are computed now and brought back with that check."""
         self.st = self.vs.commit({**outputs, **extras})
+        self._extras = (list(extras), self.vs.fetch_later(*[self.st[n] for n in extras]))
 
     def _input_norms(self, y, x0):
         out = {"y2": self.vs.sqnorm(y)}
@@ -145,23 +145,27 @@ class CheckedSolver(Solver):
             out["x02"] = self.vs.sqnorm(x0)
         return out
 
-    def _check(self, show=False, values=None):
-        """Test the check's scalars (``values``, brought back with the step; else fetched now
-        from the state): NaN, ``tol`` and the solver's own criteria."""
+    def _check(self, show=False, planned=False):
+        """One blocking round trip: the check's scalars (computed with the step when
+        ``planned``, else now from the state), tested for NaN, ``tol`` and the solver's own
+        criteria."""
         if self._checked == self.iiter:
             return
-        names = self._carry
-        if values is None:  # after manual steps: one round trip on the committed state
-            lazy = self._lazy_check(self.st, show)
-            values = self.vs.fetch(*[self.st[n] for n in names], *lazy)
-        first, values = dict(zip(names, values[:len(names)])), values[len(names):]
-        if names:
+        names, later = self._extras if self._extras else ([], None)
+        if planned:
+            values, first = self.vs.check_values(also=later)
+        elif later is None:  # after manual steps: fetched from the committed state
+            values, first = self.vs.fetch(*self._lazy_check(self.st, show)), None
+        else:
+            values, first = self.vs.fetch(*self._lazy_check(self.st, show), also=later)
+        if self._extras:
+            first = dict(zip(names, first))
             for name, what in (("y2", "data y"), ("x02", "initial guess x0")):
                 if name in first and not np.isfinite(first[name]):
                     raise FloatingPointError(
                         f"{type(self).__name__}: the {what} contains NaN or Inf (its squared "
                         f"norm is {first[name]}); clean it before solving")
-            self._carry = []
+            self._extras = None
             self._on_first_check(first)
         bad = [v for v in np.ravel(np.asarray(values, dtype=complex)) if not np.isfinite(v)]
         if bad:
@@ -181,14 +185,11 @@ class CheckedSolver(Solver):
     def _advance(self, show=False):
         """One step; at a check, the check's scalars are computed with it."""
         out = self._iterate(self.st)
-        for name in self._carry:
-            out[name] = self.st[name]
         self.iiter += 1
         niter = getattr(self, "niter", None)
         if self.iiter % self.check_every == 0 or self.iiter == niter:
-            check = [out[n] for n in self._carry] + self._lazy_check(out, show)
-            self.st = self.vs.commit(out, check=check)
-            self._check(show, self.vs.check_values())
+            self.st = self.vs.commit(out, check=self._lazy_check(out, show))
+            self._check(show, planned=True)
         else:
             self.st = self.vs.commit(out)
 

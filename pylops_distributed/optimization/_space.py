@@ -424,18 +424,30 @@ class PlainSpace(Space):
         self.values.update(dict(zip(keys, done)))
         self._checks = done[len(keys):]
 
-    def check_values(self):
-        """The values of the last commit's ``check`` scalars: one blocking round trip."""
-        ROUND_TRIPS[0] += 1
-        return [_to_number(v) for v in dask.compute(*self._checks)]
+    def fetch_later(self, *scalars):
+        """Start computing scalars of the current state; :meth:`fetch` or
+        :meth:`check_values` bring them back (``also=``) with their own round trip."""
+        env = {}
+        return dask.persist(*[self._scalar(as_scalar(s).node, env) for s in scalars])
 
-    def fetch(self, *scalars):
-        """Python numbers of lazy scalars: one graph, one blocking round trip."""
+    def check_values(self, also=None):
+        """The values of the last commit's ``check`` scalars (and of ``also``, from
+        :meth:`fetch_later`): one blocking round trip."""
+        ROUND_TRIPS[0] += 1
+        n = len(self._checks)
+        out = [_to_number(v) for v in dask.compute(*self._checks, *(also or ()))]
+        return out[:n], out[n:]
+
+    def fetch(self, *scalars, also=None):
+        """Python numbers of lazy scalars: one graph, one blocking round trip (with ``also``:
+        the values and those of :meth:`fetch_later`'s handle)."""
         ROUND_TRIPS[0] += 1
         env = {}
         vals = [self._scalar(as_scalar(s).node, env) for s in scalars]
-        out = dask.compute(*vals)
-        return [_to_number(v) for v in out]
+        out = [_to_number(v) for v in dask.compute(*vals, *(also or ()))]
+        if also is None:
+            return out
+        return out[:len(vals)], out[len(vals):]
 
     def lazy(self, s):
         """A lazy scalar as a 0-d dask array (no round trip)."""
