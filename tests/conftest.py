@@ -1,5 +1,7 @@
 """Shared fixtures: the threaded scheduler and a session-wide 2-process distributed cluster."""
 
+import contextlib
+
 import dask
 import pytest
 from distributed import Client, LocalCluster
@@ -20,6 +22,31 @@ def process_client():
         cluster.close()
 
 
+@contextlib.contextmanager
+def no_key_collisions(client):
+    """No key may stand for two different tasks: the scheduler's "Detected different
+    `run_spec`" warning, logged while the block runs, fails the test."""
+    before = client.get_scheduler_logs(n=1)
+    yield
+    new = []
+    for entry in client.get_scheduler_logs(n=100000):  # newest first
+        if before and entry == before[0]:
+            break
+        new.append(entry[1])
+    collisions = [m for m in new if "run_spec" in m]
+    assert not collisions, collisions[0][:2000]
+
+
+@pytest.fixture(autouse=True)
+def process_client_checked(request):
+    """Tests that take ``process_client`` are checked for key collisions."""
+    if "process_client" not in request.fixturenames:
+        yield
+        return
+    with no_key_collisions(request.getfixturevalue("process_client")):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def no_leaked_default_client():
     """A test must not leave a distributed client set as dask's default scheduler behind."""
@@ -37,7 +64,7 @@ def scheduler(request):
             yield None
     else:
         client = request.getfixturevalue("process_client")
-        with client.as_current():
+        with no_key_collisions(client), client.as_current():
             yield client
 
 

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.gpu
 cupy = pytest.importorskip("cupy")
 
 import pylops_distributed as pld  # noqa: E402
-from pylops_distributed import _stencils  # noqa: E402
+from pylops_distributed.kernels import ChunkKernel, Where  # noqa: E402
 from pylops_distributed.signalprocessing import Smoothing1D, Smoothing2D  # noqa: E402
 
 RTOL = {"float32": 1e-4, "float64": 1e-10, "complex64": 1e-4, "complex128": 1e-10}
@@ -68,21 +68,29 @@ def test_like_pylops_on_cupy(dims, chunks, dtype):
                                        atol=rtol * 10, err_msg=Op.label + ".H")
 
 
+def _call(kernel, x, start, stop, xp):
+    """The kernel on the output box [start, stop), from the input box it reads (public protocol)."""
+    istart, istop = kernel.in_box(start, stop)
+    xb = xp.asarray(x[tuple(slice(a, b) for a, b in zip(istart, istop))])
+    ops = [xp.asarray(op.data[tuple(slice(a, b) for a, b in zip(*box))])
+           for op, box in zip(kernel.operands, kernel.operand_boxes(istart, istop, start, stop))]
+    return kernel(xb, *ops, where=Where(istart, start, stop), dtype=kernel.out_dtype(xb.dtype))
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
-def test_raw_kernel_equals_sliced_path(dtype):
-    """The fused CUDA kernel (CuPy chunks) equals the sliced kernel (NumPy chunks), edges too."""
+def test_raw_kernel_equals_numpy_kernel(dtype):
+    """Each operator's chunk kernel on CuPy (CUDA raw kernels) equals it on NumPy (Numba),
+    on a box inside the array and at its edges."""
     dims = (33, 40, 50)
-    x = _rand(dims, dtype, 3)
-    where = ((0, 3, 20, 33), (0, 0, 40, 40), (9, 10, 50, 50))  # block with halos, at edges
-    xb = x[0:22, :, 9:]
     for Op, _ in _ops(dims, dtype):
         for adj in (False, True):
-            plan = Op._plans[adj]
-            if plan["kernel"] is not _stencils.sum_kernel:
-                continue
-            kw = plan["kwargs"]
-            ref = _stencils.sum_kernel(xb, where=where, otype=np.dtype(dtype), **kw)
-            got = _stencils.sum_kernel(cupy.asarray(xb), where=where, otype=np.dtype(dtype), **kw)
+            kernel = Op.chunk_kernel(adj)
+            assert isinstance(kernel, ChunkKernel)
+            x = _rand(kernel.dims_in, dtype, 3)
+            extra = len(kernel.dims_out) - len(dims)  # Gradient's axis of components
+            start, stop = (0,) * extra + (3, 0, 10), kernel.dims_out[:extra] + (20, 40, 50)
+            ref = _call(kernel, x, start, stop, np)
+            got = _call(kernel, x, start, stop, cupy)
             assert isinstance(got, cupy.ndarray) and got.dtype == ref.dtype
             np.testing.assert_allclose(cupy.asnumpy(got), ref, rtol=RTOL[dtype], atol=RTOL[dtype],
                                        err_msg=f"{Op.label} adjoint={adj}")
@@ -90,9 +98,8 @@ def test_raw_kernel_equals_sliced_path(dtype):
 
 def test_raw_kernel_non_contiguous():
     x = cupy.asarray(_rand((30, 40), "float64", 4)).T  # Fortran-ordered chunk
-    L = pld.Laplacian((40, 30))
-    where = ((0, 0, 40, 40), (0, 0, 30, 30))
-    got = _stencils.sum_kernel(x, where=where, otype=np.dtype("float64"), **L._plans[0]["kwargs"])
+    kernel = pld.Laplacian((40, 30)).chunk_kernel(False)
+    got = kernel(x, where=Where((0, 0), (0, 0), (40, 30)), dtype=np.dtype("float64"))
     np.testing.assert_allclose(cupy.asnumpy(got).ravel(),
                                pylops.Laplacian((40, 30)) @ cupy.asnumpy(x).ravel(), rtol=1e-10)
 

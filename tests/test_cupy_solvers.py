@@ -18,7 +18,8 @@ cp = pytest.importorskip("cupy")
 
 import pylops_distributed as pld  # noqa: E402
 from pylops_distributed.optimization import CGLS, cg, cgls, lsqr  # noqa: E402
-from pylops_distributed.optimization import _vec  # noqa: E402
+from pylops_distributed.optimization import CG, LSQR  # noqa: E402
+from pylops_distributed.optimization._space import ROUND_TRIPS  # noqa: E402
 
 from _helpers import rand  # noqa: E402
 
@@ -46,7 +47,7 @@ def _check_cgls(Op, POp, y, fused=True):
     with dask.config.set({"pylops_distributed.fused": fused}):
         solver = CGLS(Op)
         x, istop, iit, r1, r2, cost = solver.solve(y, niter=10, tol=0, damp=0.1, check_every=4)
-    assert (solver._engine is not None) == fused
+    assert solver.fused == fused
     assert isinstance(x._meta, cp.ndarray), "the model left the GPU"
     assert all(type(v) is float for v in (r1, r2, *cost.tolist()))
     ref = pcgls(POp, cp.asnumpy(y.compute()).ravel(), niter=10, tol=0, damp=0.1)[0]
@@ -127,9 +128,32 @@ def test_cgls_local_cuda_cluster(cuda_client, case, monkeypatch):
                                atol=1e-7 * np.abs(ref).max())
 
 
+@pytest.mark.parametrize("which", ["lsqr", "cg"])
+def test_lsqr_cg_local_cuda_cluster(cuda_client, which):
+    """LSQR and CG (normal equations) on CuPy chunks on the GPU worker, fused: PyLops' answer."""
+    Op, POp, y = _problems("float64")["laplacian"]
+    with cuda_client.as_current():
+        y = cuda_client.persist(y)
+        if which == "lsqr":
+            solver = LSQR(Op)
+            x = solver.solve(y, niter=20, atol=0, btol=0, conlim=0, check_every=5)[0]
+            ref = plsqr(POp, cp.asnumpy(cuda_client.compute(y, sync=True)).ravel(), niter=20,
+                        atol=0, btol=0, conlim=0)[0]
+        else:
+            N, yn = Op.H @ Op, cuda_client.persist(Op.H @ y)
+            solver = CG(N)
+            x = solver.solve(yn, niter=20, tol=0, check_every=5)[0]
+            ref = pcg(POp.H @ POp, cp.asnumpy(cuda_client.compute(yn, sync=True)).ravel(),
+                      niter=20, tol=0)[0]
+        assert solver.fused and isinstance(x._meta, cp.ndarray)
+        xc = cuda_client.compute(x, sync=True)
+    np.testing.assert_allclose(cp.asnumpy(xc).ravel(), np.ravel(ref), rtol=1e-7,
+                               atol=1e-7 * np.abs(ref).max())
+
+
 def test_round_trip_counter_counts_gpu_checks(cuda_client):
     Op, POp, y = _problems("float32")["laplacian"]
     with cuda_client.as_current():
-        before = _vec.ROUND_TRIPS[0]
+        before = ROUND_TRIPS[0]
         cgls(Op, cuda_client.persist(y), niter=30, tol=0, check_every=10)
-        assert _vec.ROUND_TRIPS[0] - before <= 5
+        assert ROUND_TRIPS[0] - before <= 5

@@ -96,7 +96,8 @@ def test_at_most_4_tasks_per_chunk_per_iteration(process_client, name):
 
 def test_no_key_is_reused_for_other_work(process_client):
     """Two solves at once on the same data, operator applies repeated: the scheduler never
-    sees one key with two different tasks ('Detected different run_spec')."""
+    sees one key with two different tasks ('Detected different run_spec', watched by
+    conftest for every test on the process cluster)."""
     Op = pld.Laplacian((N0, N1)) + 0.5 * pld.Identity((N0, N1))
     x = da.from_array(rand((N0, N1), "float64", seed=4), chunks=(CH, N1))
     with process_client.as_current():
@@ -110,8 +111,7 @@ def test_no_key_is_reused_for_other_work(process_client):
         CG(Op).solve(y, niter=12, check_every=4)
         ra, rb = process_client.compute([xa, xb], sync=True)
     np.testing.assert_array_equal(ra, rb)
-    logs = process_client.get_scheduler_logs(n=100000)
-    assert not [m for _, m in logs if "run_spec" in m]
+    # conftest's process_client_checked fails the test on any "different run_spec" log line
 
 
 @pytest.mark.parametrize("pattern", [(1, 0, 1, 0), (1, 1, 0, 0)])

@@ -1,5 +1,6 @@
 """CG, CGLS and LSQR on many operators and chunkings: fused, and the same answers as PyLops."""
 
+import dask
 import dask.array as da
 import numpy as np
 import pylops
@@ -86,9 +87,11 @@ def test_solver_like_pylops(scheduler, case, which):
                                    atol=1e-12 * ref[-1][0])
 
 
+@pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("dtype", ["float32", "complex128"])
 @pytest.mark.parametrize("which", list(SOLVERS))
-def test_dtypes(scheduler, dtype, which):
+def test_dtypes(scheduler, dtype, which, fused):
+    """float32 stays float32 and complex stays complex, on the fused and the plain backend."""
     S, pfn, kw = SOLVERS[which]
     d = rand((N0, N1), dtype, seed=8) + 3
     Op = pld.Diagonal(d, dtype=dtype) + pld.Laplacian((N0, N1), dtype=dtype)
@@ -98,8 +101,9 @@ def test_dtypes(scheduler, dtype, which):
     xt = rand(N0 * N1, dtype, seed=9)
     y, yref = _data(Op, POp, (6, 9), xt)
     solver = S(Op)
-    x = solver.solve(y, niter=6, check_every=4, **kw)[0]
-    assert solver.fused and x.dtype == np.dtype(dtype)
+    with dask.config.set({"pylops_distributed.fused": fused}):
+        x = solver.solve(y, niter=6, check_every=4, **kw)[0]
+    assert solver.fused == fused and x.dtype == np.dtype(dtype)
     xc = x.compute()
     assert xc.dtype == np.dtype(dtype)
     rtol = 1e-3 if dtype == "float32" else 1e-9

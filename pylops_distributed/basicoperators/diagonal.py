@@ -52,14 +52,15 @@ class Diagonal(LinearOperator):
         if not is_array(diag):
             raise TypeError(f"Diagonal: diag must be a NumPy, CuPy or dask array, got {type(diag).__name__}")
         dims = tuple(diag.shape) if dims is None else as_dims(dims)
+        self._shape = tuple(dims)  # the diagonal's shape against the model's axes
         if dims != tuple(diag.shape):
             axis = normalize_axis(axis, len(dims), "Diagonal")
             if diag.size != dims[axis]:
                 raise ValueError(f"Diagonal: diag of size {diag.size} does not match "
                                  f"dims[{axis}] = {dims[axis]} of dims {dims}")
-            shape = [1] * len(dims)
-            shape[axis] = dims[axis]
-            diag = diag.reshape(shape)
+            # kept 1-D (no reshape layer in the user's graph): each kernel call reshapes its block
+            diag = diag.reshape(-1) if diag.ndim != 1 else diag
+            self._shape = tuple(n if a == axis else 1 for a, n in enumerate(dims))
         self.diag, self.axis = diag, axis
         self._diagc = diag.conj() if np.iscomplexobj(np.empty(0, diag.dtype)) else diag
         self._token = new_token()
@@ -67,21 +68,29 @@ class Diagonal(LinearOperator):
 
     def _kernel(self, adjoint):
         d = self._diagc if adjoint else self.diag
+        if self._shape == tuple(d.shape):
+            axes, along = [("in", a) for a in range(len(self.dims))], None
+        else:
+            axes, along = [("in", self.axis)], (self.axis, len(self.dims))
         return ChunkKernel(_diag_kernel, self.dims, self.dims, name="diagonal",
                            token=f"{self._token}-{int(adjoint)}", pointwise=True,
-                           operands=[aligned(d, [("in", a) for a in range(len(self.dims))])],
+                           params=dict(along=along), operands=[aligned(d, axes)],
                            out_dtype=functools.partial(_dtype, self.dtype, d.dtype))
 
     def matrix(self):
         """The diagonal as a dense matrix (small operators only)."""
         d = self.diag.compute() if isinstance(self.diag, da.Array) else self.diag
-        return np.diag(np.broadcast_to(d, self.dims).ravel())
+        return np.diag(np.broadcast_to(d.reshape(self._shape), self.dims).ravel())
 
 
 def _dtype(op_dtype, d_dtype, dtype):
     return np.result_type(op_dtype, d_dtype, dtype)
 
 
-def _diag_kernel(x, d, *, where, dtype):
-    """``x * d`` on one block (``d``'s block broadcast along its length-1 axes)."""
+def _diag_kernel(x, d, *, where, dtype, along):
+    """``x * d`` on one block; ``along=(axis, ndim)``: ``d`` is 1-D, broadcast along the
+    other axes (else ``d``'s block broadcasts along its length-1 axes)."""
+    if along is not None:
+        axis, ndim = along
+        d = d.reshape(tuple(-1 if a == axis else 1 for a in range(ndim)))
     return (x * d).astype(dtype, copy=False)

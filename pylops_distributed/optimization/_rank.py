@@ -101,6 +101,23 @@ class Context:
 
     def __init__(self, xp, operands):
         self.xp, self.operands = xp, operands
+        self.settled = False
+
+    def settle(self, values):
+        """The chunks' array module, from the rank's state (a dask ``meta`` may say NumPy for
+        CuPy chunks); in-memory operands follow it, converted once."""
+        if not self.settled:
+            arr = next((v for v in values.values() if getattr(v, "ndim", 0) > 0), None)
+            xp = self.xp if arr is None else xp_of(type(arr).__module__.split(".")[0])
+            if xp is not self.xp:
+                self.xp = xp
+                for key, entry in self.operands.items():
+                    if isinstance(entry, Pieces):
+                        entry.parts = [(p0, _like_xp(a, xp)) for p0, a in entry.parts]
+                    else:
+                        self.operands[key] = (_like_xp(entry[0], xp), entry[1])
+            self.settled = True
+        return self.xp
 
 
 class Pieces:
@@ -172,7 +189,7 @@ class _Rank:
         self.new = {}
         self.out = Export()
         self.dtype = plan.dtype
-        self.xp = ctx.xp
+        self.xp = ctx.settle(self.old)
 
     # values
     def scalar(self, node):

@@ -338,7 +338,10 @@ class PlainSpace(Space):
             for c, n in node.args:
                 term = self._eval(n, env)
                 coef = self._coef(c, env)
-                term = term if isinstance(coef, numbers.Number) and coef == 1 else coef * term
+                if not isinstance(coef, numbers.Number):  # a 0-d float64 array: keep float32
+                    term = (coef * term).astype(_coef_dtype(term.dtype, coef.dtype))
+                elif coef != 1:
+                    term = coef * term
                 v = term if v is None else v + term
         elif op == "map":
             fn, vecs, scalars, dtype = node.args
@@ -461,6 +464,14 @@ class PlainSpace(Space):
 
     def release(self):
         self.values = {}
+
+
+def _coef_dtype(vec, coef):
+    """The dtype a lazy coefficient takes to scale a vector of dtype ``vec`` without
+    promoting it (a complex coefficient of a real vector: complex at its precision)."""
+    if np.dtype(coef).kind == "c" and np.dtype(vec).kind != "c":
+        return np.result_type(vec, np.complex64)
+    return vec
 
 
 def _meta0(meta, dtype=np.float64):
