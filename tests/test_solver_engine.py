@@ -142,6 +142,24 @@ def test_tasks_run_where_their_chunks_live(process_client, pattern):
     assert len(ranks) == 4 // per_rank
 
 
+def test_chunks_all_on_one_worker_are_spread(process_client):
+    """All of y's chunks on one worker, the other idle: the iterations use both (half the
+    chunks move once), with PyLops' answer."""
+    workers = sorted(process_client.scheduler_info(n_workers=-1)["workers"])
+    rows = [rand((CH, N1), "float64", seed=20 + i) for i in range(4)]
+    futures = [process_client.scatter(r, workers=[workers[0]], hash=False) for r in rows]
+    y = process_client.persist(da.concatenate([da.from_delayed(f, shape=(CH, N1), dtype=float)
+                                               for f in futures]))
+    with process_client.as_current(), get_task_stream(process_client) as ts:
+        x = lsqr(pld.Laplacian((N0, N1)), y, niter=12, atol=0, btol=0, conlim=0)[0]
+        xs = process_client.compute(x).result()
+    ref = plsqr(pylops.Laplacian((N0, N1)), np.concatenate(rows).ravel(), niter=12, atol=0,
+                btol=0, conlim=0)[0]
+    np.testing.assert_allclose(xs.ravel(), np.ravel(ref), rtol=1e-9)
+    stages = [t for t in ts.data if "-stage" in str(t["key"])]
+    assert {t["worker"] for t in stages} == set(workers)
+
+
 def test_one_chunk_runs_the_iterations_between_checks_as_one_task(process_client):
     """A model in one chunk (one GPU, say) exchanges nothing: the iterations between two
     checks are one task, with the same answer as PyLops."""

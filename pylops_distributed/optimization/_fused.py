@@ -42,6 +42,11 @@ REPLICATE_MAX = 1 << 22
 MAX_BATCH = 200
 
 
+def owner_axis(chunks):
+    """The chunks along the axis ranks are merged on."""
+    return chunks[_layout.merge_axis(chunks)]
+
+
 class NotFusable(Exception):
     """The problem cannot run on the fused backend (the message says why)."""
 
@@ -169,18 +174,22 @@ class FusedSpace(Space):
             handles = self._handles(arr)
             who = self.runner.owners(handles.values())
             owners = [who[handles[bid]] for bid in sorted(handles)]
-            res = _layout.coarsen([fine[i] for i in order], owners=owners)
+            runs, run_homes = _layout.plan_runs(_layout.owner_keys(fine[ref], owners),
+                                                self.runner.threads())
         else:
             threads = dask.config.get("num_workers", None) or os.cpu_count() or 1
-            res = _layout.coarsen([fine[i] for i in order],
-                                  ranks=1 if max(sizes) <= _layout.LOCAL_ONE_RANK else threads)
-        if res is None:
-            return fine, owners
-        new = [None] * len(fine)
-        for i, ch in zip(order, res[0]):
-            new[i] = ch
-        homes = _layout.rank_homes(fine[ref], owners, res[1]) if owners is not None else None
-        return new, homes
+            n = len(owner_axis(fine[ref]))
+            runs = _layout.even_runs(n, 1 if max(sizes) <= _layout.LOCAL_ONE_RANK else threads)
+        res = _layout.coarsen([fine[i] for i in order], runs)
+        new = list(fine)
+        if res is not None:
+            for i, ch in zip(order, res):
+                new[i] = ch
+        elif owners is None or run_homes is None or len(runs) != len(owner_axis(fine[ref])):
+            return fine, owners  # nothing merged: each chunk is a rank, where it lives
+        if owners is None:
+            return new, None
+        return new, _layout.rank_homes(fine[ref], owners, runs, run_homes)
 
     # --- inputs --------------------------------------------------------------------------------
     def inputs(self, **arrays):

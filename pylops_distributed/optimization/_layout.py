@@ -5,12 +5,18 @@ task per stage, so fewer, larger ranks mean fewer tasks and fewer hops between t
 engine therefore gives each rank a *run* of neighbouring chunks:
 
 - with a distributed client, the chunks that live on the same worker (one rank per run of
-  them along the first chunked axis): nothing moves, and a worker runs one task a stage;
+  them along the first chunked axis, or per thread of a worker with several): nothing
+  moves, and a worker runs one task a stage; but when a worker holds more than its share
+  (by threads) of the chunks, the chunks are cut into even runs spread over all workers,
+  each run on the worker that holds most of it (the data moves once, at the start);
 - on dask's local schedulers, all of a small problem (one rank: the iterations between two
   checks then run as one task), else one run per thread.
 
 The results go back in the user's own chunks.
 """
+
+import math
+from collections import Counter
 
 import numpy as np
 
@@ -44,7 +50,51 @@ def even_runs(n, parts):
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def coarsen(chunks_list, owners=None, ranks=None):
+def owner_keys(chunks, owners):
+    """The worker holding most of each slab of chunks along the merge axis (``owners``: the
+    worker of each chunk, in C order)."""
+    numblocks = tuple(len(c) for c in chunks)
+    ax = merge_axis(chunks)
+    grid = np.array(owners, dtype=object).reshape(numblocks)
+    keys = []
+    for i in range(numblocks[ax]):
+        cells = list(np.take(grid, [i], axis=ax).ravel())
+        keys.append(max(sorted(set(cells), key=str), key=cells.count))
+    return keys
+
+
+def plan_runs(keys, threads):
+    """Runs of chunk indices along the merge axis, and the worker of each run.
+
+    Parameters
+    ----------
+    keys : list
+        The worker holding each slab (:func:`owner_keys`).
+    threads : dict
+        Threads of each worker of the cluster.
+
+    Returns
+    -------
+    (runs, homes)
+        ``[start, stop)`` ranges and their workers (None: each run's owner decides).
+    """
+    n, total = len(keys), sum(threads.values())
+    counts = Counter(keys)
+    if all(w in threads and c <= math.ceil(n * threads[w] / total) for w, c in counts.items()):
+        runs = []  # the data's own runs, cut in one per thread of their worker
+        for a, b in runs_of(keys):
+            runs += [(a + x, a + y) for x, y in even_runs(b - a, threads[keys[a]])]
+        return runs, None
+    runs, free, homes = even_runs(n, min(n, total)), dict(threads), []
+    for a, b in runs:
+        held = Counter(keys[a:b])
+        w = min((w for w in free if free[w] > 0), key=lambda w: (-held.get(w, 0), -free[w], str(w)))
+        free[w] -= 1
+        homes.append(w)
+    return runs, homes
+
+
+def coarsen(chunks_list, runs):
     """Coarser chunks for every vector block with the reference's block grid.
 
     Parameters
@@ -52,32 +102,20 @@ def coarsen(chunks_list, owners=None, ranks=None):
     chunks_list : list
         Chunks of the vector blocks (the first is the reference; blocks in one chunk are
         replicated and left alone).
-    owners : list, optional
-        The worker of each chunk of the reference, in C order (distributed).
-    ranks : int, optional
-        Ranks wanted (local schedulers): runs of near-equal size.
+    runs : list
+        ``[start, stop)`` chunk-index ranges along the merge axis (:func:`plan_runs`,
+        :func:`even_runs`).
 
     Returns
     -------
-    (new chunks list, runs) or None when nothing merges; ``runs`` are the ``[start, stop)``
-    chunk-index ranges along the merge axis.
+    The new chunks list, or None when nothing merges.
     """
     ref = chunks_list[0]
     ax = merge_axis(ref)
     if ax is None:
         return None
     numblocks = tuple(len(c) for c in ref)
-    n = numblocks[ax]
-    if owners is not None:
-        grid = np.array(owners, dtype=object).reshape(numblocks)
-        keys = []
-        for i in range(n):
-            cells = list(np.take(grid, [i], axis=ax).ravel())
-            keys.append(max(set(cells), key=cells.count))
-        runs = runs_of(keys)
-    else:
-        runs = even_runs(n, ranks or n)
-    if len(runs) == n:
+    if len(runs) == numblocks[ax]:
         return None
     out = []
     for chunks in chunks_list:
@@ -93,11 +131,12 @@ def coarsen(chunks_list, owners=None, ranks=None):
         c = chunks[cax]
         merged = tuple(int(sum(c[a:b])) for a, b in runs)
         out.append(tuple(merged if a == cax else tuple(ch) for a, ch in enumerate(chunks)))
-    return out, runs
+    return out
 
 
-def rank_homes(ref_chunks, owners, runs):
-    """The worker of each rank after merging: the one holding most of its elements."""
+def rank_homes(ref_chunks, owners, runs, run_homes=None):
+    """The worker of each rank (coarse block, C order): its run's in ``run_homes``, else the
+    one holding most of its elements."""
     numblocks = tuple(len(c) for c in ref_chunks)
     ax = merge_axis(ref_chunks)
     grid = np.array(owners, dtype=object).reshape(numblocks)
@@ -110,6 +149,9 @@ def rank_homes(ref_chunks, owners, runs):
     other = [range(k) if a != ax else None for a, k in enumerate(numblocks)]
     coarse = [range(len(runs)) if a == ax else r for a, r in enumerate(other)]
     for idx in np.ndindex(*[len(r) for r in coarse]):
+        if run_homes is not None:
+            homes.append(run_homes[idx[ax]])
+            continue
         run = runs[idx[ax]]
         weight = {}
         for i in range(*run):

@@ -101,6 +101,7 @@ class Context:
 
     def __init__(self, xp, operands):
         self.xp, self.operands = xp, operands
+        self.calls = {}  # (apply, term, boxes) -> how the kernel is called there
         self.settled = False
 
     def settle(self, values):
@@ -114,8 +115,10 @@ class Context:
                 for key, entry in self.operands.items():
                     if isinstance(entry, Pieces):
                         entry.parts = [(p0, _like_xp(a, xp)) for p0, a in entry.parts]
+                        entry.found = {}
                     else:
                         self.operands[key] = (_like_xp(entry[0], xp), entry[1])
+                self.calls = {}
             self.settled = True
         return self.xp
 
@@ -126,9 +129,16 @@ class Pieces:
 
     def __init__(self, parts):
         self.parts = parts
+        self.found = {}  # box -> find's answer (the same boxes come back every iteration)
 
     def find(self, start, stop):
         """The piece holding the box, else the cut positions inside it, per operand axis."""
+        box = (start, stop)
+        if box not in self.found:
+            self.found[box] = self._find(start, stop)
+        return self.found[box]
+
+    def _find(self, start, stop):
         for p0, a in self.parts:
             if all(p <= s and e <= p + n for p, s, e, n in zip(p0, start, stop, a.shape)):
                 return (a, p0), None
@@ -308,31 +318,51 @@ class _Rank:
         return self._call(node, term, kernel, src, istart, istop, start, stop)
 
     def _call(self, node, term, kernel, src, istart, istop, start, stop):
-        """``kernel`` on one box; split along an operand kept in chunks (the output box along
-        an axis the operand follows; the input box too for an additive kernel)."""
+        """``kernel`` on one box, by the calls worked out once for that box (see :meth:`_calls`)."""
+        key = (node.args[0], node.args[1], term, istart, istop, start, stop)
+        calls = self.ctx.calls.get(key)
+        if calls is None:
+            calls = self.ctx.calls[key] = self._calls(node, term, kernel, istart, istop, start, stop)
+        return self._run_calls(calls, kernel, src)
+
+    def _run_calls(self, calls, kernel, src):
+        if calls[0] == "call":
+            _, istart, istop, start, stop, ops = calls
+            x = self.value(src, istart, istop)
+            out = None
+            if kernel.split and self.xp is np:  # written into a recycled buffer
+                out = recycled_empty(tuple(b - a for a, b in zip(start, stop)), self.dtype)
+            return kernel(x, *ops, where=Where(istart, start, stop), dtype=self.dtype, out=out)
+        parts = [self._run_calls(c, kernel, src) for c in calls[2]]
+        if calls[0] == "cat":
+            return self.xp.concatenate(parts, axis=calls[1])
+        for part in parts[1:]:
+            parts[0] = _iadd(parts[0], part)
+        return parts[0]
+
+    def _calls(self, node, term, kernel, istart, istop, start, stop):
+        """How to compute ``kernel`` on one box: ``("call", boxes, operand blocks)``, or split
+        along an operand kept in chunks: ``("cat", axis, parts)`` (output boxes side by side)
+        or ``("sum", None, parts)`` (pieces of the input box of an additive kernel)."""
         ops = []
         for i, (s, e) in enumerate(kernel.operand_boxes(istart, istop, start, stop)):
-            entry = self.ctx.operands[(node.args[0], node.args[1], term, i)]
+            okey = (node.args[0], node.args[1], term, i)
+            entry = self.ctx.operands[okey]
             if isinstance(entry, Pieces):
                 found, cuts = entry.find(s, e)
                 if found is None:
-                    out = self._split(node, term, kernel, src, (istart, istop), (start, stop),
-                                      kernel.operands[i].axes, cuts)
-                    if out is not None:
-                        return out
+                    calls = self._split(node, term, kernel, (istart, istop), (start, stop),
+                                        kernel.operands[i].axes, cuts)
+                    if calls is not None:
+                        return calls
                     # no axis to split along: the chunks gathered once, for every later call
-                    key = (node.args[0], node.args[1], term, i)
-                    self.ctx.operands[key] = found = entry.whole(self.xp)
+                    self.ctx.operands[okey] = found = entry.whole(self.xp)
                 entry = found
             a, a0 = entry
             ops.append(cut(a, a0, s, e))
-        x = self.value(src, istart, istop)
-        out = None
-        if kernel.split and self.xp is np:  # written into a recycled buffer
-            out = recycled_empty(tuple(b - a for a, b in zip(start, stop)), self.dtype)
-        return kernel(x, *ops, where=Where(istart, start, stop), dtype=self.dtype, out=out)
+        return ("call", istart, istop, start, stop, ops)
 
-    def _split(self, node, term, kernel, src, ibox, obox, axes, cuts):
+    def _split(self, node, term, kernel, ibox, obox, axes, cuts):
         for ax, where in enumerate(axes):
             if not cuts[ax] or where is None:
                 continue
@@ -341,13 +371,13 @@ class _Rank:
             if side == "in" and kernel.pointwise:  # the output box is the input box
                 side = "out"
             if side == "out":  # two output boxes, side by side
-                lo, hi = (obox[0], _set(obox[1], k, c)), (_set(obox[0], k, c), obox[1])
-                parts = [self._call(node, term, kernel, src, *kernel.in_box(*b), *b) for b in (lo, hi)]
-                return self.xp.concatenate(parts, axis=k)
+                boxes = [(obox[0], _set(obox[1], k, c)), (_set(obox[0], k, c), obox[1])]
+                parts = [self._calls(node, term, kernel, *kernel.in_box(*b), *b) for b in boxes]
+                return ("cat", k, _flatten(parts, "cat", k))
             if kernel.additive:  # two pieces of the input box, summed
-                lo, hi = (ibox[0], _set(ibox[1], k, c)), (_set(ibox[0], k, c), ibox[1])
-                a = self._call(node, term, kernel, src, *lo, *obox)
-                return _iadd(a, self._call(node, term, kernel, src, *hi, *obox))
+                boxes = [(ibox[0], _set(ibox[1], k, c)), (_set(ibox[0], k, c), ibox[1])]
+                parts = [self._calls(node, term, kernel, *b, *obox) for b in boxes]
+                return ("sum", None, _flatten(parts, "sum", None))
         return None
 
     def _lincomb(self, node, start, stop):
@@ -448,6 +478,14 @@ def _first_of(a):
 def _iadd(a, b):
     a += b
     return a
+
+
+def _flatten(parts, kind, axis):
+    """Nested splits of one kind (and axis) as one list of parts."""
+    out = []
+    for p in parts:
+        out += p[2] if p[0] == kind and p[1] == axis else [p]
+    return out
 
 
 def _set(t, k, v):

@@ -77,6 +77,11 @@ class Runner:
         who = self.client.who_has(futures)
         return {f: (who.get(f.key) or [None])[0] for f in futures}
 
+    def threads(self):
+        """Threads of each worker of the cluster (distributed)."""
+        info = self.client.scheduler_info(n_workers=-1)["workers"]
+        return {addr: int(w.get("nthreads", 1)) for addr, w in info.items()}
+
     def result(self, dsk, key):
         """One value, waited for: a blocking round trip."""
         if self.client is not None:
