@@ -1,7 +1,6 @@
 """FromPyLops: PyLops operators applied chunk by chunk over the axes they do not act on."""
 
 import dask.array as da
-import numpy as np
 import pylops
 import pytest
 from _helpers import DTYPES, assert_like_pylops, new_tasks, rand

@@ -1,6 +1,5 @@
 """Smoothing1D and Smoothing2D against PyLops, at every chunking."""
 
-import numpy as np
 import pylops
 import pytest
 from _helpers import DTYPES, assert_like_pylops

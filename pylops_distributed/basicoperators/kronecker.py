@@ -118,7 +118,7 @@ def _as_pylops(Op, what):
     """A PyLops operator acting as ``Op`` on NumPy/CuPy vectors, for per-chunk kernels."""
     if _is_pylops(Op):
         return Op
-    if isinstance(Op, FromPyLops) and Op.dims == Op._shapes[0] and Op.axes == tuple(range(len(Op.dims))):
+    if isinstance(Op, FromPyLops) and Op.axes == tuple(range(len(Op.dims))):  # Op on all axes
         return Op.Op
     if isinstance(Op, LinearOperator):
         return _Synchronous(Op)

@@ -28,7 +28,7 @@ from pylops_distributed._arrays import is_cupy, meta_like
 from pylops_distributed._blocks import bounds, chunk_shape, is_whole, pieces, slice_wrapped
 from pylops_distributed._graph import array_from_tasks
 from pylops_distributed.kernels import NoChunkKernel, as_stack
-from pylops_distributed.optimization import _layout, _rank
+from pylops_distributed.optimization import _context, _layout, _rank
 from pylops_distributed.optimization._plan import Comp, compile_step, signature, topo
 from pylops_distributed.optimization._runner import Runner
 from pylops_distributed.optimization._space import ROUND_TRIPS, Space, State, Vec, as_scalar
@@ -218,7 +218,7 @@ class FusedSpace(Space):
         keys = []
         for r in range(self.nranks):
             key = (f"{self.prefix}-load-{self.token}", r)
-            dsk[key] = (_rank.load, self.token, _rank.Box(specs[r])) + tuple(args[r])
+            dsk[key] = (_context.load, self.token, _context.Box(specs[r])) + tuple(args[r])
             keys.append(key)
         self.states = self._run(dsk, keys, list(range(self.nranks)))
         return out
@@ -265,7 +265,7 @@ class FusedSpace(Space):
             return
         if names is not None and not set(names) & self.tail.tail.outputs:
             return
-        handle, plan = self._handle(self.tail), self.tail
+        handle = self._handle(self.tail)
         dsk, keys = {}, []
         for r in range(self.nranks):
             key = (f"{self.prefix}-tail-{self.token}", self.nsub, r)
@@ -301,7 +301,7 @@ class FusedSpace(Space):
     def _handle(self, plan):
         """The plan as tasks take it: scattered to the workers once (data, not a task)."""
         if plan.id not in self.shared:
-            box = _rank.Box(plan)
+            box = _context.Box(plan)
             if self.runner.distributed:
                 box = self.runner.client.scatter(box, hash=False)
             self.shared[plan.id] = box
@@ -322,7 +322,6 @@ class FusedSpace(Space):
         name = f"{self.prefix}-{self.token}"
         exports, states = {}, {}
         forward = _forward(plan)
-        keep = {plan.S} | {t for _, t in forward}
         for t in range(1, plan.S + 1):
             dsk, keys, ranks = {}, [], []
             for r in range(R):
@@ -375,7 +374,7 @@ class FusedSpace(Space):
                     continue
                 spec = [(pkey, ("name",) + tuple(label), srck) for pkey, srck in entries]
                 key = (f"{self.prefix}-late-{self.token}", self.nsub, str(label), p)
-                dsk[key] = (_rank.late_export, _rank.Box(spec), self.states[p])
+                dsk[key] = (_rank.late_export, _context.Box(spec), self.states[p])
                 where.append((src, p, key))
                 cover[p] = set(entries)
         if dsk:
@@ -413,7 +412,7 @@ class FusedSpace(Space):
                 else:
                     spec.append((key, start, shape, (), slice_wrapped(data, start, stop), False))
             key = (f"{self.prefix}-context-{self.token}", self.nsub, r)
-            dsk[key] = (_rank.make_context, self.xp_name, _rank.Box(spec)) + tuple(args)
+            dsk[key] = (_context.make_context, self.xp_name, _context.Box(spec)) + tuple(args)
             ranks.append((r, key))
             self.ctx_boxes[r] = boxes
         if ranks:
@@ -437,7 +436,7 @@ class FusedSpace(Space):
                 handles.append(handle)
             spec += [(handles.index(handle), t) for t in range(S)]
         key = (f"{self.prefix}-{self.token}-stages", self.nsub, len(spec))
-        dsk = {key: (_rank.run_stages, _rank.Box(spec), self.ctx[0], self.states[0],
+        dsk = {key: (_rank.run_stages, _context.Box(spec), self.ctx[0], self.states[0],
                      self.last_exports[0]) + tuple(handles)}
         self.pending = []
         (both,) = self._run(dsk, [key], [0])
@@ -475,10 +474,10 @@ class FusedSpace(Space):
             spec = [(i, n) for n, i in adhoc.items()
                     if r == 0 or not any(m.comp.replicated for m in n.args)]
             key = (f"{self.prefix}-check-{self.token}",) + tag + (r,)
-            dsk[key] = (_rank.partials, _rank.Box(spec), self.states[r])
+            dsk[key] = (_rank.partials, _context.Box(spec), self.states[r])
             pkeys.append(key)
         fkey = (f"{self.prefix}-fetch-{self.token}",) + tag
-        program = _rank.Box((nodes, adhoc, pending, self.nranks))
+        program = _context.Box((nodes, adhoc, pending, self.nranks))
         dsk[fkey] = (_rank.fetch, program, self.states[0], *pkeys, *self.last_exports)
         self.tasks_submitted += len(dsk)
         return dsk, fkey
@@ -517,7 +516,7 @@ class FusedSpace(Space):
             for bid in np.ndindex(*[len(c) for c in comp.fine]):  # back in the user's chunks
                 cbid, sl = _layout.fine_block_of(comp.bounds, fb, bid)
                 dsk[(aname,) + tuple(bid)] = (_rank.get_block, self.states[comp.rank_of(cbid)],
-                                              ("name",) + tuple(n.args), _rank.Box(sl))
+                                              ("name",) + tuple(n.args), _context.Box(sl))
             blocks.append(array_from_tasks(aname, dsk, comp.fine, self.dtype,
                                            meta_like(self.meta, self.dtype, len(comp.dims))))
         side_stacked = len(v.nodes) > 1

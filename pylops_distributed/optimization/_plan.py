@@ -211,7 +211,7 @@ def compile_step(space, outputs, leaves, check=(), tail=None):
     cores = [{c.index: c.core(r) for c in comps} for r in range(R)]
 
     # --- stages -------------------------------------------------------------------------------
-    av, pst, contract = {}, {}, {}
+    av, pst = {}, {}
     kernels = {}
     for n in order:
         op, a = n.op, n.args

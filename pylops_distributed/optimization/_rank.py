@@ -8,33 +8,19 @@ thin pieces of vectors its kernels read beyond its block. The plan
 pieces to import and which to export; this module only follows it.
 """
 
-import functools
 import numbers
 
 import numpy as np
 from dask.sizeof import sizeof
 
-from pylops_distributed._blocks import assemble
+from pylops_distributed._blocks import assemble, pieces
 from pylops_distributed.kernels import Where, cut
-from pylops_distributed._blocks import aligned, pieces
+from pylops_distributed.optimization._context import Pieces, unbox
 from pylops_distributed.optimization._elementwise import dot, lincomb
 from pylops_distributed.optimization._recycle import ChunkState, empty as recycled_empty
 from pylops_distributed.optimization._recycle import using as recycling
 from pylops_distributed.optimization._plan import scalar_deps
 from pylops_distributed.optimization._space import scalar_value
-
-
-class Box:
-    """An opaque holder for static task arguments (dask does not look inside it)."""
-
-    __slots__ = ("v",)
-
-    def __init__(self, v):
-        self.v = v
-
-
-def _unbox(b):
-    return b.v if isinstance(b, Box) else b
 
 
 class Export:
@@ -72,116 +58,6 @@ def _state(obj):
 
 def _export(obj):
     return obj.export if isinstance(obj, Both) else obj
-
-
-def xp_of(name):
-    if name == "cupy":
-        import cupy
-
-        return cupy
-    return np
-
-
-# --- setup -------------------------------------------------------------------------------------
-
-def load(token, spec, *pieces):
-    """A rank's first state: its blocks of the user's arrays (cast to the solve's dtype)."""
-    values, pos = {}, 0
-    for key, shape, dtype, dsts in _unbox(spec):
-        parts = list(zip(pieces[pos:pos + len(dsts)], dsts))
-        pos += len(dsts)
-        xp = xp_of(type(parts[0][0]).__module__.split(".")[0]) if parts else np
-        a = assemble(xp, shape, parts[0][0].dtype if parts else dtype, parts)
-        values[key] = a.astype(dtype, copy=True)  # the state owns its (aligned) arrays
-    return ChunkState(token, values=values)
-
-
-class Context:
-    """A rank's static data: operand blocks (cut once, for every call of the solve)."""
-
-    def __init__(self, xp, operands):
-        self.xp, self.operands = xp, operands
-        self.calls = {}  # (apply, term, boxes) -> how the kernel is called there
-        self.settled = False
-
-    def settle(self, values):
-        """The chunks' array module, from the rank's state (a dask ``meta`` may say NumPy for
-        CuPy chunks); in-memory operands follow it, converted once."""
-        if not self.settled:
-            arr = next((v for v in values.values() if getattr(v, "ndim", 0) > 0), None)
-            xp = self.xp if arr is None else xp_of(type(arr).__module__.split(".")[0])
-            if xp is not self.xp:
-                self.xp = xp
-                for key, entry in self.operands.items():
-                    if isinstance(entry, Pieces):
-                        entry.parts = [(p0, _like_xp(a, xp)) for p0, a in entry.parts]
-                        entry.found = {}
-                    else:
-                        self.operands[key] = (_like_xp(entry[0], xp), entry[1])
-                self.calls = {}
-            self.settled = True
-        return self.xp
-
-
-class Pieces:
-    """An operand block kept in the chunks it came in (``[(global start, array)]``): a call is
-    split along them (see ``_Rank._call``) rather than the chunks copied into one block."""
-
-    def __init__(self, parts):
-        self.parts = parts
-        self.found = {}  # box -> find's answer (the same boxes come back every iteration)
-
-    def find(self, start, stop):
-        """The piece holding the box, else the cut positions inside it, per operand axis."""
-        box = (start, stop)
-        if box not in self.found:
-            self.found[box] = self._find(start, stop)
-        return self.found[box]
-
-    def _find(self, start, stop):
-        for p0, a in self.parts:
-            if all(p <= s and e <= p + n for p, s, e, n in zip(p0, start, stop, a.shape)):
-                return (a, p0), None
-        cuts = [set() for _ in start]
-        for p0, a in self.parts:
-            for ax, (p, n) in enumerate(zip(p0, a.shape)):
-                for c in (p, p + n):
-                    if start[ax] < c < stop[ax]:
-                        cuts[ax].add(c)
-        return None, cuts
-
-    def whole(self, xp):
-        """The pieces in one block: ``(array, start)``."""
-        start = tuple(min(p[a] for p, _ in self.parts) for a in range(len(self.parts[0][0])))
-        stop = tuple(max(p[a] + x.shape[a] for p, x in self.parts) for a in range(len(start)))
-        parts = [(x, tuple(slice(a - s, a - s + n) for a, s, n in zip(p, start, x.shape)))
-                 for p, x in self.parts]
-        return assemble(xp, tuple(b - a for a, b in zip(start, stop)), parts[0][0].dtype, parts), start
-
-
-def make_context(xp_name, spec, *pieces):
-    """Each operand block ``spec = [(key, start, shape, dsts, literal, split)]``: assembled, or
-    kept in its chunks (``split``)."""
-    xp = xp_of(xp_name)
-    ops, pos = {}, 0
-    for key, start, shape, dsts, literal, split in _unbox(spec):
-        if literal is not None:
-            ops[key] = (_like_xp(aligned(literal), xp), start)
-            continue
-        parts = list(zip(pieces[pos:pos + len(dsts)], dsts))
-        pos += len(dsts)
-        if split and len(parts) > 1:
-            ops[key] = Pieces([(tuple(a + d.start for a, d in zip(start, dst)), _like_xp(aligned(p), xp))
-                               for p, dst in parts])
-            continue
-        a = assemble(xp_of(type(parts[0][0]).__module__.split(".")[0]), shape, parts[0][0].dtype,
-                     parts)
-        ops[key] = (_like_xp(a, xp), start)
-    return Context(xp, ops)
-
-
-def _like_xp(a, xp):
-    return xp.asarray(a) if xp is not np and isinstance(a, np.ndarray) else a
 
 
 # --- one stage ---------------------------------------------------------------------------------
@@ -500,7 +376,7 @@ def run_stage(plan, t, r, ctx, state, *exports):
     """One stage on one rank: the new state with its export (with a distributed client the
     export is taken out by :func:`take_export`, a separate small task, so that only it travels
     to the other ranks)."""
-    new, out = _Rank(_unbox(plan), t, r, ctx, _state(state), exports).run()
+    new, out = _Rank(unbox(plan), t, r, ctx, _state(state), exports).run()
     return Both(new, out)
 
 
@@ -522,7 +398,7 @@ def run_tail_values(tail, r, ctx, values, exports):
 
 def run_tail(plan, r, ctx, state, *exports):
     """A pending tail as a task of its own (before the state is read: a check, a result)."""
-    tail = _unbox(plan).tail
+    tail = unbox(plan).tail
     exps = [_export(exports[p]) for _, p in tail.stages[0].ranks[r].refs]
     values = run_tail_values(tail, r, ctx, _state(state).values, exps)
     return Both(ChunkState(tail.token, values=values), Export())
@@ -532,8 +408,8 @@ def run_stages(spec, ctx, state, export, *plans):
     """A lone rank's stages back to back (``spec``: ``(plan index, stage)`` pairs): nothing
     is exchanged between them, each reads the export of the one before."""
     obj, prev = state, export
-    for i, t in _unbox(spec):
-        plan = _unbox(plans[i])
+    for i, t in unbox(spec):
+        plan = unbox(plans[i])
         refs = [prev] * len(plan.stages[t].ranks[0].refs)
         new, out = _Rank(plan, t, 0, ctx, _state(obj), refs).run()
         obj = prev = Both(new, out)
@@ -552,7 +428,7 @@ def take_export(both):
 
 def take_export_check(plan, both, ctx, *others):
     """Rank 0's last export, with the values of the step's check (one round trip gets them)."""
-    plan = _unbox(plan)
+    plan = unbox(plan)
     out = both.export
     exports = [out] + [_export(e) for e in others]
     values = _state(both).values
@@ -572,21 +448,21 @@ def late_export(pieces, state):
     """Pieces of a state's named blocks that a new plan needs and the last one did not export."""
     out = Export()
     values = _state(state).values
-    for pkey, key, src in _unbox(pieces):
+    for pkey, key, src in unbox(pieces):
         out.pieces[pkey] = values[key][_slices(src)].copy()
     return out
 
 
 def get_block(state, key, box):
     """A chunk of a vector of the state (a part of the rank's block), for a dask array."""
-    return _state(state).values[key][_slices(_unbox(box))].copy()
+    return _state(state).values[key][_slices(unbox(box))].copy()
 
 
 def partials(spec, state):
     """Dot products of a state's committed vectors, for a check."""
     out = Export()
     values = _state(state).values
-    for nid, node in _unbox(spec):
+    for nid, node in unbox(spec):
         a = values[("name",) + tuple(node.args[0].args)]
         b = a if node.op == "sqnorm" else values[("name",) + tuple(node.args[1].args)]
         out.partials[nid] = dot(a, b, node.op == "sqnorm")
@@ -597,7 +473,7 @@ def fetch(program, state0, *exports):
     """The scalars a check asks for, as Python numbers: ``program`` holds the scalar nodes,
     the ids of their dot products (partials in the first ``R`` exports), the pending
     scalars of the last step (partials in the last ``R`` exports) and ``R``."""
-    nodes, adhoc, pending, R = _unbox(program)
+    nodes, adhoc, pending, R = unbox(program)
     values = _state(state0).values
     checks, last = [_export(e) for e in exports[:R]], [_export(e) for e in exports[R:]]
 
