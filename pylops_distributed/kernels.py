@@ -127,6 +127,19 @@ def follow_chunks(axes, dims_out, chunks):
     return tuple(out)
 
 
+def whole_axis_region(axis, n, start, stop):
+    """Input box of an output box for a kernel that reads ``axis`` (of length ``n``) whole and
+    the other axes as the output's."""
+    istart, istop = list(start), list(stop)
+    istart[axis], istop[axis] = 0, n
+    return tuple(istart), tuple(istop)
+
+
+def one_chunk_along(axis, n, chunks):
+    """``chunks`` with ``axis`` one chunk of length ``n`` (the output of a whole-axis kernel)."""
+    return tuple((n,) if a == axis else tuple(c) for a, c in enumerate(chunks))
+
+
 def merge_whole(whole, chunks):
     """``chunks`` with the axes in ``whole`` made one chunk."""
     return tuple((sum(c),) if a in whole else tuple(c) for a, c in enumerate(chunks))

@@ -4,7 +4,7 @@ import functools
 
 from pylops_distributed._arrays import as_dims, get_array_module, normalize_axis
 from pylops_distributed._graph import new_token
-from pylops_distributed.kernels import ChunkKernel
+from pylops_distributed.kernels import ChunkKernel, one_chunk_along, whole_axis_region
 from pylops_distributed.linearoperator import LinearOperator
 
 
@@ -74,19 +74,8 @@ class Symmetrize(LinearOperator):
             _fold_kernel if adjoint else _mirror_kernel, dims_in, dims_out, dtype=self.dtype,
             name="symmetrize" + ("-adjoint" if adjoint else ""),
             token=f"{self._token}-{int(adjoint)}", params=dict(axis=ax, n=n), whole={ax},
-            region=functools.partial(_whole_axis_region, ax, dims_in[ax]),
-            chunks=functools.partial(_one_chunk, ax, dims_out[ax]))
-
-
-def _whole_axis_region(axis, n, start, stop):
-    """Input box of an output box: ``axis`` whole, the other axes as the output's."""
-    istart, istop = list(start), list(stop)
-    istart[axis], istop[axis] = 0, n
-    return tuple(istart), tuple(istop)
-
-
-def _one_chunk(axis, n, chunks):
-    return tuple((n,) if a == axis else tuple(c) for a, c in enumerate(chunks))
+            region=functools.partial(whole_axis_region, ax, dims_in[ax]),
+            chunks=functools.partial(one_chunk_along, ax, dims_out[ax]))
 
 
 def _along(axis, sl):

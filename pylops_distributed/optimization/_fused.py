@@ -173,7 +173,7 @@ class FusedSpace(Space):
                 arr = arr.rechunk(fine[ref])
             handles = self._handles(arr)
             who = self.runner.owners(handles.values())
-            owners = [who[handles[bid]] for bid in sorted(handles)]
+            owners = _layout.pick_owners([who[handles[bid]] for bid in sorted(handles)])
             runs, run_homes = _layout.plan_runs(_layout.owner_keys(fine[ref], owners),
                                                 self.runner.threads())
         else:

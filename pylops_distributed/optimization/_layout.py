@@ -50,6 +50,16 @@ def even_runs(n, parts):
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
+def pick_owners(holders):
+    """One worker per chunk (C order) from the workers holding a copy: the previous chunk's
+    where it holds one too (longer runs, and the same layout however the copies were made)."""
+    out, prev = [], None
+    for h in holders:
+        prev = prev if prev in h else (h[0] if h else None)
+        out.append(prev)
+    return out
+
+
 def owner_keys(chunks, owners):
     """The worker holding most of each slab of chunks along the merge axis (``owners``: the
     worker of each chunk, in C order)."""

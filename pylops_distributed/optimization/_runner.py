@@ -69,13 +69,13 @@ class Runner:
         return [out[k] for k in keys]
 
     def owners(self, handles):
-        """The worker holding each chunk handle (distributed; waits for them once)."""
+        """The workers holding each chunk handle, sorted (distributed; waits for them once)."""
         from distributed import wait
 
         futures = list(handles)
         wait(futures)
         who = self.client.who_has(futures)
-        return {f: (who.get(f.key) or [None])[0] for f in futures}
+        return {f: sorted(who.get(f.key) or []) for f in futures}
 
     def threads(self):
         """Threads of each worker of the cluster (distributed)."""

@@ -115,6 +115,15 @@ class CheckedSolver(Solver):
             log.info("%s: pylops_distributed.fused is off, using plain dask.array expressions", name)
         return PlainSpace(self.Op, self.y, self.x0)
 
+    def _load(self):
+        """The vector space of this solve and the handles of ``y`` and ``x0`` (None)."""
+        self.vs = vs = self._space()
+        arrays = dict(y=(self.y, "data"))
+        if self.x0 is not None:
+            arrays["x0"] = (self.x0, "model")
+        ins = vs.inputs(**arrays)
+        return vs, ins.y, ins.get("x0")
+
     @property
     def fused(self):
         """Whether the solve runs on the fused backend."""

@@ -68,12 +68,7 @@ class CG(CheckedSolver):
         """
         self._inputs(y, x0, check_every)
         self.niter, self.damp, self.tol, self.preallocate = niter, damp, tol, preallocate
-        self.vs = vs = self._space()
-        arrays = dict(y=(self.y, "data"))
-        if self.x0 is not None:
-            arrays["x0"] = (self.x0, "model")
-        ins = vs.inputs(**arrays)
-        y, x0 = ins.y, ins.get("x0")
+        vs, y, x0 = self._load()
         if x0 is None:
             x, r = vs.zeros_like(y), y
         else:

@@ -69,13 +69,9 @@ class CGLS(CheckedSolver):
         self._inputs(y, x0, check_every)
         self.niter, self.tol, self.preallocate = niter, tol, preallocate
         self.damp = damp ** 2.0
-        self.vs = vs = self._space()
-        arrays = dict(y=(self.y, "data"))
-        if self.x0 is not None:
-            arrays["x0"] = (self.x0, "model")
-        ins = vs.inputs(**arrays)
-        state = self._start(vs, ins.y, ins.get("x0"))
-        extras = self._input_norms(ins.y, ins.get("x0"))
+        vs, y, x0 = self._load()
+        state = self._start(vs, y, x0)
+        extras = self._input_norms(y, x0)
         extras.update(s2_0=vs.sqnorm(state["s"]), x2_0=vs.sqnorm(state["x"]) if self.damp != 0
                       else state["kold"] * 0, kold_0=state["kold"])
         self._start_state(state, extras)

@@ -159,12 +159,7 @@ class LSQR(CheckedSolver):
         self.niter, self.calc_var, self.preallocate = niter, calc_var, preallocate
         self.ctol = 1.0 / conlim if conlim > 0 else 0.0
         self.istop = 0
-        self.vs = vs = self._space()
-        arrays = dict(y=(self.y, "data"))
-        if self.x0 is not None:
-            arrays["x0"] = (self.x0, "model")
-        ins = vs.inputs(**arrays)
-        y, x0 = ins.y, ins.get("x0")
+        vs, y, x0 = self._load()
         u = y if x0 is None else y - vs.matvec(x0)
         beta = sqrt(vs.sqnorm(u))
         u = u * (1 / beta)
