@@ -3,7 +3,8 @@
 Part ``ops`` (issue 10): CG (normal equations), CGLS and LSQR, 30 iterations with a check
 every 10, on each operator below, data 1000 x 1000 float64 in 4 chunks along axis 0
 (MatrixMult: 4000 x 2000 in 4 row chunks). For each: tasks per chunk per iteration on a
-2-process LocalCluster (task stream, niter 30 minus niter 10, divided by 20 x 4 chunks), and
+2-process LocalCluster (task stream, niter 30 minus niter 10, divided by 20 iterations and
+by the data's chunks: 4, but 1 for CG on MatrixMult, whose model is one chunk), and
 wall time of PyLops/NumPy, ours threaded and ours on the cluster (same solver, same
 problem); the last columns give each solver's time against CGLS's on the same backend.
 
@@ -178,7 +179,11 @@ def timed(fn):
 
 
 def tasks_per_chunk(client, problem, which):
-    """Tasks per chunk per iteration on the cluster: niter 30 minus niter 10 (task stream)."""
+    """Tasks per chunk per iteration on the cluster: niter 30 minus niter 10 (task stream),
+    over the chunks of the solve's data (``Op^H y`` for CG)."""
+    data = problem.yn if which == "cg" else problem.y
+    nchunks = max(b.npartitions for b in (data.blocks if isinstance(data, pld.StackedArray)
+                                          else [data]))
     counts = []
     for niter in (10, 30):
         _idle(client)
@@ -186,7 +191,7 @@ def tasks_per_chunk(client, problem, which):
             problem.solve(which, niter)
             _idle(client)
         counts.append(len(ts.data))
-    return (counts[1] - counts[0]) / 20 / NCHUNKS
+    return (counts[1] - counts[0]) / 20 / nchunks
 
 
 def _idle(client):

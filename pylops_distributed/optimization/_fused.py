@@ -145,6 +145,7 @@ class FusedSpace(Space):
         self.ctx, self.ctx_boxes = [None] * R, [dict() for _ in range(R)]
         self.pending = []  # a lone rank's stages not yet submitted
         self.tail = None  # the last plan, when its tail is still to run
+        self.tail_left = ()  # the ranks that have not run it yet
         self.nsub = 0
         self.tasks_submitted = 0
 
@@ -162,7 +163,8 @@ class FusedSpace(Space):
             return fine, None
         ref = next(i for i, ch in enumerate(fine) if int(np.prod([len(c) for c in ch])) == R0)
         order = [ref] + [i for i in range(len(fine)) if i != ref]
-        owners = None
+        run_homes = None
+        n = len(owner_axis(fine[ref]))
         if self.runner.distributed:
             xs = list(x0.blocks) if isinstance(x0, StackedArray) else [x0]
             arrays = (ys + xs) if not self.square else ys
@@ -173,23 +175,22 @@ class FusedSpace(Space):
                 arr = arr.rechunk(fine[ref])
             handles = self._handles(arr)
             who = self.runner.owners(handles.values())
-            owners = _layout.pick_owners([who[handles[bid]] for bid in sorted(handles)])
-            runs, run_homes = _layout.plan_runs(_layout.owner_keys(fine[ref], owners),
-                                                self.runner.threads())
+            slabs = _layout.slab_holders(fine[ref], [who[handles[bid]] for bid in sorted(handles)])
+            runs, run_homes = _layout.plan_runs(slabs, self.runner.threads())
         else:
             threads = dask.config.get("num_workers", None) or os.cpu_count() or 1
-            n = len(owner_axis(fine[ref]))
             runs = _layout.even_runs(n, 1 if max(sizes) <= _layout.LOCAL_ONE_RANK else threads)
         res = _layout.coarsen([fine[i] for i in order], runs)
         new = list(fine)
         if res is not None:
             for i, ch in zip(order, res):
                 new[i] = ch
-        elif owners is None or run_homes is None or len(runs) != len(owner_axis(fine[ref])):
-            return fine, owners  # nothing merged: each chunk is a rank, where it lives
-        if owners is None:
+        elif len(runs) != n and run_homes is not None:  # not merged (other grids): a rank a chunk
+            run_homes = [run_homes[k] for k, (a, b) in enumerate(runs) for _ in range(a, b)]
+            runs = [(i, i + 1) for i in range(n)]
+        if run_homes is None:
             return new, None
-        return new, _layout.rank_homes(fine[ref], owners, runs, run_homes)
+        return new, _layout.rank_homes(fine[ref], runs, run_homes)
 
     # --- inputs --------------------------------------------------------------------------------
     def inputs(self, **arrays):
@@ -245,6 +246,8 @@ class FusedSpace(Space):
         for h in outputs.values():
             roots.extend(h.nodes if isinstance(h, Vec) else [h.node])
         roots += [s.node for s in check]
+        if self.tail is not None and len(self.tail_left) < self.nranks:
+            self._run_tail()  # some ranks ran it on their own (a result asked for): the rest too
         tail = self.tail.tail if self.tail is not None else None
         sig = signature(topo(roots), self.leaves) + (
             len(check), self.tail.structure if tail is not None else None)
@@ -256,23 +259,29 @@ class FusedSpace(Space):
         self._submit(plan)
         self.leaves = dict(plan.outputs)
         self.tail = plan if plan.tail is not None else None
+        self.tail_left = tuple(range(self.nranks))
 
-    def _run_tail(self, names=None):
+    def _run_tail(self, names=None, ranks=None):
         """Everything submitted, and the last step's tail as tasks of their own when the
-        state's values ``names`` (default: all) are among its outputs."""
+        state's values ``names`` (default: all) are among its outputs, on ``ranks`` (default:
+        all; the others run it when they are next read, so no task is left to chance)."""
         self.flush()
         if self.tail is None:
             return
         if names is not None and not set(names) & self.tail.tail.outputs:
             return
+        ranks = [r for r in self.tail_left if ranks is None or r in ranks]
         handle = self._handle(self.tail)
         dsk, keys = {}, []
-        for r in range(self.nranks):
+        for r in ranks:
             key = (f"{self.prefix}-tail-{self.token}", self.nsub, r)
             dsk[key] = (_rank.run_tail, handle, r, self.ctx[r], self.states[r], *self.last_exports)
             keys.append(key)
-        self.states = self._run(dsk, keys, list(range(self.nranks)))
-        self.tail = None
+        for r, state in zip(ranks, self._run(dsk, keys, ranks)):
+            self.states[r] = state
+        self.tail_left = tuple(r for r in self.tail_left if r not in ranks)
+        if not self.tail_left:
+            self.tail = None
 
     def check_values(self, also=None):
         """The values of the last commit's ``check`` scalars (their evaluation was part of
@@ -504,7 +513,9 @@ class FusedSpace(Space):
 
     def to_dask(self, v):
         """The dask arrays (a StackedArray for several blocks) of a committed vector."""
-        self._run_tail({n.args[0] for n in v.nodes if n.op == "leaf"})
+        self._run_tail({n.args[0] for n in v.nodes if n.op == "leaf"},
+                       {n.comp.rank_of(b) for n in v.nodes if n.op == "leaf"
+                        for b in np.ndindex(*[len(c) for c in n.comp.chunks])})
         blocks = []
         for n in v.nodes:
             if n.op != "leaf":

@@ -4,18 +4,18 @@ The chunks a user gives say how the data is laid out: in memory, on which worker
 task per stage, so fewer, larger ranks mean fewer tasks and fewer hops between them; the
 engine therefore gives each rank a *run* of neighbouring chunks:
 
-- with a distributed client, the chunks that live on the same worker (one rank per run of
-  them along the first chunked axis, or per thread of a worker with several): nothing
-  moves, and a worker runs one task a stage; but when a worker holds more than its share
-  (by threads) of the chunks, the chunks are cut into even runs spread over all workers,
-  each run on the worker that holds most of it (the data moves once, at the start);
+- with a distributed client, one run per worker thread (even runs along the first chunked
+  axis), each on the worker that holds most of it: data laid out in runs (as dask places
+  the chunks of a persisted array) does not move, and otherwise only what must moves, once,
+  when the solve starts. The number of ranks does not depend on where the copies of the
+  chunks happen to be (distributed's memory manager drops and keeps replicas as it likes),
+  so repeated solves have the same tasks;
 - on dask's local schedulers, all of a small problem (one rank: the iterations between two
   checks then run as one task), else one run per thread.
 
 The results go back in the user's own chunks.
 """
 
-import math
 from collections import Counter
 
 import numpy as np
@@ -34,73 +34,47 @@ def merge_axis(chunks):
     return next((a for a, c in enumerate(chunks) if len(c) > 1), None)
 
 
-def runs_of(keys):
-    """``[start, stop)`` of the maximal runs of equal consecutive keys."""
-    out, start = [], 0
-    for i in range(1, len(keys) + 1):
-        if i == len(keys) or keys[i] != keys[start]:
-            out.append((start, i))
-            start = i
-    return out
-
-
 def even_runs(n, parts):
     parts = max(1, min(parts, n))
     edges = np.linspace(0, n, parts + 1).round().astype(int)
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def pick_owners(holders):
-    """One worker per chunk (C order) from the workers holding a copy: the previous chunk's
-    where it holds one too (longer runs, and the same layout however the copies were made)."""
-    out, prev = [], None
-    for h in holders:
-        prev = prev if prev in h else (h[0] if h else None)
-        out.append(prev)
-    return out
-
-
-def owner_keys(chunks, owners):
-    """The worker holding most of each slab of chunks along the merge axis (``owners``: the
-    worker of each chunk, in C order)."""
+def slab_holders(chunks, holders):
+    """Per index along the merge axis, how many of that slab's chunks each worker holds
+    (``holders``: the workers holding a copy of each chunk, in C order)."""
     numblocks = tuple(len(c) for c in chunks)
     ax = merge_axis(chunks)
-    grid = np.array(owners, dtype=object).reshape(numblocks)
-    keys = []
-    for i in range(numblocks[ax]):
-        cells = list(np.take(grid, [i], axis=ax).ravel())
-        keys.append(max(sorted(set(cells), key=str), key=cells.count))
-    return keys
+    grid = np.empty(numblocks, dtype=object)
+    for k, idx in enumerate(np.ndindex(*numblocks)):
+        grid[idx] = holders[k]
+    return [Counter(w for cell in np.take(grid, [i], axis=ax).ravel() for w in cell)
+            for i in range(numblocks[ax])]
 
 
-def plan_runs(keys, threads):
-    """Runs of chunk indices along the merge axis, and the worker of each run.
+def plan_runs(slabs, threads):
+    """Even runs of slabs, one per worker thread, and the worker of each run.
 
     Parameters
     ----------
-    keys : list
-        The worker holding each slab (:func:`owner_keys`).
+    slabs : list of Counter
+        Per slab, the chunks each worker holds (:func:`slab_holders`).
     threads : dict
         Threads of each worker of the cluster.
 
     Returns
     -------
     (runs, homes)
-        ``[start, stop)`` ranges and their workers (None: each run's owner decides).
+        ``[start, stop)`` ranges and their workers: the pairs of run and worker that share the
+        most chunks first, each worker taking as many runs as it has threads.
     """
-    n, total = len(keys), sum(threads.values())
-    counts = Counter(keys)
-    if all(w in threads and c <= math.ceil(n * threads[w] / total) for w, c in counts.items()):
-        runs = []  # the data's own runs, cut in one per thread of their worker
-        for a, b in runs_of(keys):
-            runs += [(a + x, a + y) for x, y in even_runs(b - a, threads[keys[a]])]
-        return runs, None
-    runs, free, homes = even_runs(n, min(n, total)), dict(threads), []
-    for a, b in runs:
-        held = Counter(keys[a:b])
-        w = min((w for w in free if free[w] > 0), key=lambda w: (-held.get(w, 0), -free[w], str(w)))
-        free[w] -= 1
-        homes.append(w)
+    runs = even_runs(len(slabs), min(len(slabs), sum(threads.values())))
+    held = [sum((slabs[i] for i in range(a, b)), Counter()) for a, b in runs]
+    free, homes = dict(threads), [None] * len(runs)
+    pairs = sorted(((-held[k].get(w, 0), k, str(w), w) for k in range(len(runs)) for w in threads))
+    for _, k, _, w in pairs:
+        if homes[k] is None and free[w] > 0:
+            homes[k], free[w] = w, free[w] - 1
     return runs, homes
 
 
@@ -144,31 +118,11 @@ def coarsen(chunks_list, runs):
     return out
 
 
-def rank_homes(ref_chunks, owners, runs, run_homes=None):
-    """The worker of each rank (coarse block, C order): its run's in ``run_homes``, else the
-    one holding most of its elements."""
-    numblocks = tuple(len(c) for c in ref_chunks)
+def rank_homes(ref_chunks, runs, run_homes):
+    """The worker of each rank (coarse block, C order): its run's."""
     ax = merge_axis(ref_chunks)
-    grid = np.array(owners, dtype=object).reshape(numblocks)
-    sizes = np.ones(numblocks)
-    for a, c in enumerate(ref_chunks):
-        shape = [1] * len(numblocks)
-        shape[a] = len(c)
-        sizes = sizes * np.asarray(c, dtype=float).reshape(shape)
-    homes = []
-    other = [range(k) if a != ax else None for a, k in enumerate(numblocks)]
-    coarse = [range(len(runs)) if a == ax else r for a, r in enumerate(other)]
-    for idx in np.ndindex(*[len(r) for r in coarse]):
-        if run_homes is not None:
-            homes.append(run_homes[idx[ax]])
-            continue
-        run = runs[idx[ax]]
-        weight = {}
-        for i in range(*run):
-            full = tuple(i if a == ax else v for a, v in enumerate(idx))
-            weight[grid[full]] = weight.get(grid[full], 0) + sizes[full]
-        homes.append(max(weight, key=weight.get))
-    return homes
+    coarse = [len(runs) if a == ax else len(c) for a, c in enumerate(ref_chunks)]
+    return [run_homes[idx[ax]] for idx in np.ndindex(*coarse)]
 
 
 def fine_block_of(coarse_bounds, fine_bounds, fine_bid):
