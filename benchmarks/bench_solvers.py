@@ -151,15 +151,18 @@ class Problem:
         self.py = np.ravel(POp @ xt.ravel())
         self.pyn = POp.H @ self.py
 
-    def solve(self, which, niter=NITER):
-        """Our solve, brought to the client (NumPy)."""
+    def run(self, which, niter=NITER):
+        """Our solve's outputs (lazy x first; LSQR's var is being computed)."""
         if which == "cgls":
-            x = CGLS(self.Op).solve(self.y, niter=niter, tol=0, check_every=10)[0]
-        elif which == "lsqr":
-            x = LSQR(self.Op).solve(self.y, niter=niter, atol=0, btol=0, conlim=0,
-                                    check_every=10)[0]
-        else:
-            x = CG(self.N).solve(self.yn, niter=niter, tol=0, check_every=10)[0]
+            return CGLS(self.Op).solve(self.y, niter=niter, tol=0, check_every=10)
+        if which == "lsqr":
+            return LSQR(self.Op).solve(self.y, niter=niter, atol=0, btol=0, conlim=0,
+                                       check_every=10)
+        return CG(self.N).solve(self.yn, niter=niter, tol=0, check_every=10)
+
+    def solve(self, which, niter=NITER):
+        """Our solve, x brought to the client (NumPy)."""
+        x = self.run(which, niter)[0]
         return self.client.compute(x, sync=True) if self.client is not None else x.compute()
 
 
@@ -188,8 +191,10 @@ def tasks_per_chunk(client, problem, which):
     for niter in (10, 30):
         _idle(client)
         with get_task_stream(client) as ts:
-            problem.solve(which, niter)
+            out = problem.run(which, niter)  # every output kept until all has run
+            client.compute(out[0], sync=True)
             _idle(client)
+            del out
         counts.append(len(ts.data))
     return (counts[1] - counts[0]) / 20 / nchunks
 

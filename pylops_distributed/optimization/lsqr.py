@@ -74,8 +74,15 @@ def anorm_update(anorm, alfa2, beta, damp):
 
 def add_abs2(var, w, c):
     """``var + |c w|^2`` on one block (LSQR's variance estimate)."""
-    dk = w * c
-    return var + (dk.real ** 2 + dk.imag ** 2 if dk.dtype.kind == "c" else dk * dk)
+    dk = w * c  # the one new array (in place after it: fresh arrays are page-faulted in)
+    if dk.dtype.kind == "c":
+        dk = dk.real ** 2 + dk.imag ** 2
+    else:
+        dk *= dk
+    if dk.dtype != var.dtype:
+        return var + dk
+    dk += var
+    return dk
 
 
 def real_block(a):
