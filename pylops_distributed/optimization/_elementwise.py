@@ -31,14 +31,32 @@ def lincomb(terms, dtype, out=None):
         out = recycled_empty(a0.shape, dtype)
     if out.size == 0:
         return out
-    coefs = [c for c, _ in terms]
-    if (_NUMBA and len(terms) <= 4 and a0.ndim <= 3 and all(a.dtype == out.dtype for _, a in terms)
-            and (out.dtype.kind == "c" or not any(isinstance(c, complex) for c in coefs))):
-        _compiled(len(terms))(_as3(out), np.array(coefs, dtype=out.dtype),
+    if _compilable(terms, out):
+        _compiled(len(terms))(_as3(out), np.array([c for c, _ in terms], dtype=out.dtype),
                               *[_as3(a) for _, a in terms])
         return out
     _numpy_lincomb(terms, out)
     return out
+
+
+def lincomb_sqnorm(terms, dtype):
+    """``(y, ||y||^2)`` of ``y = lincomb(terms)``: one pass where it compiles (a solver's
+    squared norms mostly follow the update that makes the vector)."""
+    a0 = terms[0][1]
+    if type(a0).__module__.split(".")[0] != "cupy" and np.dtype(dtype).kind == "f":
+        out = recycled_empty(a0.shape, dtype)
+        if out.size and _compilable(terms, out):
+            sq = _compiled_sq(len(terms))(_as3(out), np.array([c for c, _ in terms], dtype=out.dtype),
+                                          *[_as3(a) for _, a in terms])
+            return out, float(sq)
+    out = lincomb(terms, dtype)
+    return out, dot(out, out, True)
+
+
+def _compilable(terms, out):
+    a0 = terms[0][1]
+    return (_NUMBA and len(terms) <= 4 and a0.ndim <= 3 and all(a.dtype == out.dtype for _, a in terms)
+            and (out.dtype.kind == "c" or not any(isinstance(c, complex) for c, _ in terms)))
 
 
 def _as3(a):
@@ -89,6 +107,61 @@ def _lin4(out, c, a0, a1, a2, a3):
             for k in range(out.shape[2]):
                 out[i, j, k] = (c[0] * a0[i, j, k] + c[1] * a1[i, j, k] + c[2] * a2[i, j, k]
                                 + c[3] * a3[i, j, k])
+
+
+def _lin1sq(out, c, a0):
+    acc = 0.0
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            for k in range(out.shape[2]):
+                v = c[0] * a0[i, j, k]
+                out[i, j, k] = v
+                acc += v * v
+    return acc
+
+
+def _lin2sq(out, c, a0, a1):
+    acc = 0.0
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            for k in range(out.shape[2]):
+                v = c[0] * a0[i, j, k] + c[1] * a1[i, j, k]
+                out[i, j, k] = v
+                acc += v * v
+    return acc
+
+
+def _lin3sq(out, c, a0, a1, a2):
+    acc = 0.0
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            for k in range(out.shape[2]):
+                v = c[0] * a0[i, j, k] + c[1] * a1[i, j, k] + c[2] * a2[i, j, k]
+                out[i, j, k] = v
+                acc += v * v
+    return acc
+
+
+def _lin4sq(out, c, a0, a1, a2, a3):
+    acc = 0.0
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            for k in range(out.shape[2]):
+                v = (c[0] * a0[i, j, k] + c[1] * a1[i, j, k] + c[2] * a2[i, j, k]
+                     + c[3] * a3[i, j, k])
+                out[i, j, k] = v
+                acc += v * v
+    return acc
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled_sq(n):
+    """The compiled loop for ``n`` terms that also sums the squares (in float64; the sum may
+    be reassociated, as NumPy's own reductions do)."""
+    import numba
+
+    return numba.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz", "contract"})(
+        (_lin1sq, _lin2sq, _lin3sq, _lin4sq)[n - 1])
 
 
 @functools.lru_cache(maxsize=None)

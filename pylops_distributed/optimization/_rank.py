@@ -16,7 +16,7 @@ from dask.sizeof import sizeof
 from pylops_distributed._blocks import assemble, pieces
 from pylops_distributed.kernels import Where, cut
 from pylops_distributed.optimization._context import Pieces, unbox
-from pylops_distributed.optimization._elementwise import dot, lincomb
+from pylops_distributed.optimization._elementwise import dot, lincomb, lincomb_sqnorm
 from pylops_distributed.optimization._recycle import ChunkState, empty as recycled_empty
 from pylops_distributed.optimization._recycle import using as recycling
 from pylops_distributed.optimization._plan import scalar_deps
@@ -52,6 +52,15 @@ def _sizeof_both(b):
     return sizeof(b.state) + sizeof(b.export)
 
 
+def _squared(stage):
+    """The vectors whose squared norms a stage takes (worked out once per stage)."""
+    sq = getattr(stage, "squared", None)
+    if sq is None:
+        sq = stage.squared = frozenset(i[1].args[0] for i in stage.instrs if i[0] in ("part", "local")
+                                       and i[1].op == "sqnorm")
+    return sq
+
+
 def _state(obj):
     return obj.state if isinstance(obj, Both) else obj
 
@@ -76,6 +85,7 @@ class _Rank:
         self.out = Export()
         self.dtype = plan.dtype
         self.xp = ctx.settle(self.old)
+        self.sq = {}        # vector node -> its squared norm on this rank, made with it
 
     # values
     def scalar(self, node):
@@ -258,12 +268,16 @@ class _Rank:
 
     def _lincomb(self, node, start, stop):
         """A linear combination on a box: in one piece per source chunk when the box reaches
-        beyond the rank's own (no input is copied into a grown block first)."""
+        beyond the rank's own (no input is copied into a grown block first); its squared
+        norm in the same pass when the stage asks for it."""
         coefs = [self.coef(c) for c, _ in node.args]
         parts = self._parts(node, start, stop)
         if len(parts) == 1:
-            return lincomb([(c, self.value(n, start, stop)) for c, (_, n) in zip(coefs, node.args)],
-                           self.dtype)
+            terms = [(c, self.value(n, start, stop)) for c, (_, n) in zip(coefs, node.args)]
+            if node in _squared(self.stage) and (start, stop) == tuple(map(tuple, self.rp.cores[node.comp.index])):
+                out, self.sq[node] = lincomb_sqnorm(terms, self.dtype)
+                return out
+            return lincomb(terms, self.dtype)
         out = self._empty(tuple(b - a for a, b in zip(start, stop)))
         for s0, s1 in parts:
             sub = tuple(slice(a - o, b - o) for a, b, o in zip(s0, s1, start))
@@ -291,6 +305,9 @@ class _Rank:
 
     def _part(self, node):
         """A reduction's partial over this rank's blocks."""
+        if node.op == "sqnorm" and node.args[0] in self.sq:
+            self.out.partials[self.plan.ids[node]] = self.sq[node.args[0]]
+            return
         a = self.core(node.args[0])
         b = a if node.op == "sqnorm" else self.core(node.args[1])
         self.out.partials[self.plan.ids[node]] = dot(a, b, node.op == "sqnorm")
