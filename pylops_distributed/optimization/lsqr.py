@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from pylops_distributed.optimization._recycle import empty as recycled_empty
 from pylops_distributed.optimization._solver import CheckedSolver, is_complex, predicted_memory
 from pylops_distributed.optimization._space import call, sqrt
 
@@ -74,7 +75,11 @@ def anorm_update(anorm, alfa2, beta, damp):
 
 def add_abs2(var, w, c):
     """``var + |c w|^2`` on one block (LSQR's variance estimate)."""
-    dk = w * c  # the one new array (in place after it: fresh arrays are page-faulted in)
+    if isinstance(w, np.ndarray) and w.dtype.kind == "f" and var.dtype == w.dtype:
+        dk = recycled_empty(w.shape, w.dtype)  # a solve's spare array: no fresh page faults
+        np.multiply(w, c, out=dk)
+    else:
+        dk = w * c  # the one new array (in place after it)
     if dk.dtype.kind == "c":
         dk = dk.real ** 2 + dk.imag ** 2
     else:
