@@ -274,7 +274,8 @@ class _Rank:
         parts = self._parts(node, start, stop)
         if len(parts) == 1:
             terms = [(c, self.value(n, start, stop)) for c, (_, n) in zip(coefs, node.args)]
-            if node in _squared(self.stage) and (start, stop) == tuple(map(tuple, self.rp.cores[node.comp.index])):
+            core = tuple(map(tuple, self.rp.cores[node.comp.index]))
+            if node in _squared(self.stage) and (start, stop) == core:
                 out, self.sq[node] = lincomb_sqnorm(terms, self.dtype)
                 return out
             return lincomb(terms, self.dtype)
