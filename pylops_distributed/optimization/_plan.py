@@ -71,6 +71,7 @@ class RankPlan:
 class StagePlan:
     def __init__(self, nranks, cores):
         self.instrs = []
+        self.squared = frozenset()
         self.ranks = [RankPlan(cores[r]) for r in range(nranks)]
 
 
@@ -473,6 +474,10 @@ def _order_instrs(stages):
                 seen.add(k)
                 out.append(i)
         st.instrs = out
+        # the vectors whose squared norms the stage takes (made in the same pass when it
+        # makes them too)
+        st.squared = frozenset(i[1].args[0] for i in out
+                               if i[0] in ("part", "local") and i[1].op == "sqnorm")
 
 
 def _union(dem, n, box):

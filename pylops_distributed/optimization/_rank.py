@@ -52,15 +52,6 @@ def _sizeof_both(b):
     return sizeof(b.state) + sizeof(b.export)
 
 
-def _squared(stage):
-    """The vectors whose squared norms a stage takes (worked out once per stage)."""
-    sq = getattr(stage, "squared", None)
-    if sq is None:
-        sq = stage.squared = frozenset(i[1].args[0] for i in stage.instrs if i[0] in ("part", "local")
-                                       and i[1].op == "sqnorm")
-    return sq
-
-
 def _state(obj):
     return obj.state if isinstance(obj, Both) else obj
 
@@ -275,7 +266,7 @@ class _Rank:
         if len(parts) == 1:
             terms = [(c, self.value(n, start, stop)) for c, (_, n) in zip(coefs, node.args)]
             core = tuple(map(tuple, self.rp.cores[node.comp.index]))
-            if node in _squared(self.stage) and (start, stop) == core:
+            if node in self.stage.squared and (start, stop) == core:
                 out, self.sq[node] = lincomb_sqnorm(terms, self.dtype)
                 return out
             return lincomb(terms, self.dtype)
