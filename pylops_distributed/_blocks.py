@@ -103,6 +103,36 @@ def assemble(xp, shape, dtype, parts, empty=None):
     return buf
 
 
+def tiled_view(shape, dtype, parts):
+    """A read-only view of ``shape`` over ``(array, dst slices)`` parts that tile it and are
+    themselves neighbouring views of one NumPy buffer (the chunks of ``da.from_array``), else
+    ``None``: read-only blocks (operands) made of such chunks need no copy."""
+    arrays = [a for a, _ in parts]
+    if (len(parts) < 2 or not all(type(a) is np.ndarray and a.dtype == dtype for a in arrays)
+            or sum(a.size for a in arrays) != int(np.prod(shape))):
+        return None
+    root = {id(_root(a)) for a in arrays}
+    strides = {a.strides for a in arrays}
+    if len(root) != 1 or len(strides) != 1:
+        return None
+    (strides,) = strides
+    origin = next((a for a, dst in parts if all(d.start == 0 for d in dst)), None)
+    if origin is None:
+        return None
+    base = origin.__array_interface__["data"][0]
+    for a, dst in parts:
+        want = base + sum(d.start * st for d, st in zip(dst, strides))
+        if a.__array_interface__["data"][0] != want:
+            return None
+    return np.lib.stride_tricks.as_strided(origin, tuple(shape), strides, writeable=False)
+
+
+def _root(a):
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
 def slice_wrapped(a, start, stop):
     """``a[start:stop]`` per axis, coordinates wrapping around the axes (periodic kernels)."""
     if all(0 <= s and e <= n for s, e, n in zip(start, stop, a.shape)):

@@ -5,7 +5,7 @@ blocks, :func:`load`) and its static context (operand blocks, :func:`make_contex
 
 import numpy as np
 
-from pylops_distributed._blocks import aligned, assemble
+from pylops_distributed._blocks import aligned, assemble, tiled_view
 from pylops_distributed.optimization._recycle import ChunkState
 
 
@@ -116,6 +116,10 @@ def make_context(xp_name, spec, *pieces):
             continue
         parts = list(zip(pieces[pos:pos + len(dsts)], dsts))
         pos += len(dsts)
+        view = tiled_view(shape, parts[0][0].dtype, parts)
+        if view is not None:  # neighbouring views of one buffer: one block, no copy
+            ops[key] = (_like_xp(view, xp), start)
+            continue
         if split and len(parts) > 1:
             ops[key] = Pieces([(tuple(a + d.start for a, d in zip(start, dst)), _like_xp(aligned(p), xp))
                                for p, dst in parts])

@@ -53,6 +53,34 @@ def lincomb_sqnorm(terms, dtype):
     return out, dot(out, out, True)
 
 
+def add_square(base, a, c):
+    """``base + (c a)^2`` as a new array, one pass where it compiles (real NumPy blocks of one
+    dtype; LSQR's variance estimate), else ``None``."""
+    if not (_NUMBA and isinstance(a, np.ndarray) and isinstance(base, np.ndarray)
+            and a.dtype.kind == "f" and base.dtype == a.dtype and a.ndim <= 3
+            and base.shape == a.shape):
+        return None
+    out = recycled_empty(a.shape, a.dtype)
+    if out.size:
+        _compiled_add_square()(_as3(out), _as3(base), _as3(a), a.dtype.type(c))
+    return out
+
+
+def _add_square(out, base, a, c):
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            for k in range(out.shape[2]):
+                v = c * a[i, j, k]
+                out[i, j, k] = base[i, j, k] + v * v
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled_add_square():
+    import numba
+
+    return numba.njit(nogil=True, cache=True)(_add_square)
+
+
 def _compilable(terms, out):
     a0 = terms[0][1]
     return (_NUMBA and len(terms) <= 4 and a0.ndim <= 3 and all(a.dtype == out.dtype for _, a in terms)

@@ -17,7 +17,7 @@ from pylops.optimization.basesolver import Solver
 from pylops_distributed._arrays import as_dask
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization._fused import FusedSpace, NotFusable
-from pylops_distributed.optimization._runner import Unsupported
+from pylops_distributed.optimization._runner import Unsupported, persisted_chunks
 from pylops_distributed.optimization._space import PlainSpace
 from pylops_distributed.kernels import NoChunkKernel, StackKernel
 from pylops_distributed.stacked import StackedArray, split_flat
@@ -263,7 +263,8 @@ class CheckedSolver(Solver):
 
     def _finish(self, x):
         """The result on chunks of its own (the solver's states may go), and the space released."""
-        (x,) = dask.persist(x)
+        if any(persisted_chunks(b) is None for b in _arrays_of(x)):
+            (x,) = dask.persist(x)
         self.vs.release()
         return x
 
@@ -280,6 +281,15 @@ class CheckedSolver(Solver):
     def _elapsed(self):
         self.tend = time.time()
         self.telapsed = self.tend - self.tstart
+
+
+def _arrays_of(x):
+    """The dask arrays of a result (an array, a StackedArray or a tuple of them)."""
+    if isinstance(x, (tuple, list)):
+        return [a for v in x for a in _arrays_of(v)]
+    if x is None:
+        return []
+    return list(x.blocks) if isinstance(x, StackedArray) else [x]
 
 
 def sqrt0(v):

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from pylops_distributed.optimization._recycle import empty as recycled_empty
+from pylops_distributed.optimization._elementwise import add_square
 from pylops_distributed.optimization._solver import CheckedSolver, is_complex, predicted_memory
 from pylops_distributed.optimization._space import call, sqrt
 
@@ -75,11 +75,10 @@ def anorm_update(anorm, alfa2, beta, damp):
 
 def add_abs2(var, w, c):
     """``var + |c w|^2`` on one block (LSQR's variance estimate)."""
-    if isinstance(w, np.ndarray) and w.dtype.kind == "f" and var.dtype == w.dtype:
-        dk = recycled_empty(w.shape, w.dtype)  # a solve's spare array: no fresh page faults
-        np.multiply(w, c, out=dk)
-    else:
-        dk = w * c  # the one new array (in place after it)
+    out = add_square(var, w, c)
+    if out is not None:
+        return out
+    dk = w * c  # complex, CuPy or N-D > 3: the one new array (in place after it)
     if dk.dtype.kind == "c":
         dk = dk.real ** 2 + dk.imag ** 2
     else:
@@ -174,8 +173,7 @@ class LSQR(CheckedSolver):
         vs, y, x0 = self._load()
         u = y if x0 is None else y - vs.matvec(x0)
         beta = sqrt(vs.sqnorm(u))
-        u = u * (1 / beta)
-        vraw = vs.rmatvec(u)
+        vraw = vs.rmatvec(u) * (1 / beta)
         x = vs.zeros_like(vraw) if x0 is None else x0
         state = dict(x=x, w=vs.zeros_like(vraw), u=u, vraw=vraw, alfa2=vs.sqnorm(vraw),
                      beta=beta, bnorm=beta, anorm=0.0, w2=0.0, first=1.0, rhobar=0.0, phibar=0.0,
@@ -196,13 +194,14 @@ class LSQR(CheckedSolver):
                    *[st[k] for k in _ROT], n=len(_OUT) + len(_ROT))
         t1, t2, inv_rho = rot[:3]
         alfa = sqrt(st.alfa2)
-        v = st.vraw * (1 / alfa)
+        inv_alfa = 1 / alfa
         x = st.x + t1 * st.w                      # the previous iteration's move
-        w = v + t2 * st.w
-        u = vs.matvec(v) - alfa * st.u
+        w = inv_alfa * st.vraw + t2 * st.w
+        # u and v are kept unnormalised (u / beta and vraw / alfa are PyLops' u and v): the
+        # scalings ride on the operator's output, Op (c v) = c Op v, instead of a pass each
+        u = inv_alfa * vs.matvec(st.vraw) - (alfa / st.beta) * st.u
         beta = sqrt(vs.sqnorm(u))
-        u = u * (1 / beta)
-        vraw = vs.rmatvec(u) - beta * v
+        vraw = (1 / beta) * vs.rmatvec(u) - (beta * inv_alfa) * st.vraw
         out = dict(x=x, w=w, u=u, vraw=vraw, alfa2=vs.sqnorm(vraw), beta=beta, w2=vs.sqnorm(w),
                    anorm=call(anorm_update, st.anorm, st.alfa2, beta, damp),
                    bnorm=st.bnorm, first=0.0)
