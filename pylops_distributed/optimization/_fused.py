@@ -567,8 +567,9 @@ class FusedSpace(Space):
                 cbid, sl = _layout.fine_block_of(comp.bounds, fb, bid)
                 task = (_rank.get_block, self.states[comp.rank_of(cbid)],
                         ("name",) + tuple(n.args), _context.Box(sl))
-                # local: the states are in memory, the chunk is copied out at once
-                dsk[(aname,) + tuple(bid)] = task if self.runner.distributed else task[0](*task[1:])
+                # local: the states are in memory, the chunk is a view of its state's block
+                dsk[(aname,) + tuple(bid)] = (task if self.runner.distributed
+                                              else task[0](*task[1:], copy=False))
             blocks.append(array_from_tasks(aname, dsk, comp.fine, self.dtype,
                                            meta_like(self.meta, self.dtype, len(comp.dims))))
         side_stacked = len(v.nodes) > 1

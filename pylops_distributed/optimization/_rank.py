@@ -462,9 +462,11 @@ def late_export(pieces, state):
     return out
 
 
-def get_block(state, key, box):
-    """A chunk of a vector of the state (a part of the rank's block), for a dask array."""
-    return _state(state).values[key][_slices(unbox(box))].copy()
+def get_block(state, key, box, copy=True):
+    """A chunk of a vector of the state (a part of the rank's block), for a dask array: a
+    copy, or a view (states are never written to; the recycler leaves viewed arrays alone)."""
+    part = _state(state).values[key][_slices(unbox(box))]
+    return part.copy() if copy else part
 
 
 def partials(spec, state):

@@ -2,11 +2,13 @@ r"""LSQR (Paige and Saunders), bringing data to the client only at checks."""
 
 import math
 
+import dask.array as da
 import numpy as np
 
-from pylops_distributed.optimization._elementwise import add_square
+from pylops_distributed.optimization._elementwise import add_square, lincomb
 from pylops_distributed.optimization._solver import CheckedSolver, is_complex, predicted_memory
 from pylops_distributed.optimization._space import call, sqrt
+from pylops_distributed.stacked import StackedArray
 
 #: The rotation state carried from one iteration to the next (PyLops' names).
 _ROT = ("rhobar", "phibar", "ddnorm", "xxnorm", "z", "cs2", "sn2", "res2", "arnorm0")
@@ -75,6 +77,7 @@ def anorm_update(anorm, alfa2, beta, damp):
 
 def add_abs2(var, w, c):
     """``var + |c w|^2`` on one block (LSQR's variance estimate)."""
+    c = _number(c)
     out = add_square(var, w, c)
     if out is not None:
         return out
@@ -91,7 +94,25 @@ def add_abs2(var, w, c):
 
 def real_block(a):
     """Zeros of ``a``'s real dtype (the variance of a complex problem is real)."""
-    return a.real * 0
+    return np.zeros_like(a, dtype=a.real.dtype)
+
+
+def _move_x(x, w, t1):
+    """``x + t1 w`` on one block, one pass."""
+    return lincomb([(1, x), (_number(t1), w)], x.dtype)
+
+
+def _number(c):
+    """A Python number of a scalar (a 0-d array from a lazy scalar)."""
+    return complex(c) if np.iscomplexobj(c) else float(c)
+
+
+def _per_block(fn, base, w, c):
+    """``fn(base, w, c)`` block by block (``c`` a number or a 0-d dask array), for dask
+    arrays and StackedArrays alike."""
+    if isinstance(base, StackedArray):
+        return StackedArray([_per_block(fn, b, wb, c) for b, wb in zip(base.blocks, w.blocks)])
+    return da.map_blocks(fn, base, w, c, dtype=base.dtype, meta=base._meta)
 
 
 class LSQR(CheckedSolver):
@@ -225,9 +246,8 @@ class LSQR(CheckedSolver):
                        *[st[k] for k in _ROT], n=3)
             t1, inv_rho = vs.lazy(rot[0]), vs.lazy(rot[2])
         if name == "x":
-            return base + t1 * w
-        dk = w * inv_rho
-        return base + (abs(dk) ** 2 if is_complex(dk.dtype) else dk * dk).astype(base.dtype)
+            return _per_block(_move_x, base, w, t1)
+        return _per_block(add_abs2, base, w, inv_rho)
 
     # --- checks --------------------------------------------------------------------------------
     def _lazy_check(self, st, show):
