@@ -16,12 +16,14 @@ import numpy as np
 
 from pylops_distributed import kernels
 from pylops_distributed._arrays import as_dask, as_dims, check_numeric
+from pylops_distributed._columns import matmat_kernel
 from pylops_distributed._graph import apply_kernel, apply_terms, rechunk_whole
+from pylops_distributed._matrixviews import MatrixViews
 from pylops_distributed.kernels import NoChunkKernel, StackKernel
 from pylops_distributed.stacked import StackedArray, split_input
 
 
-class LinearOperator:
+class LinearOperator(MatrixViews):
     """Lazy linear operator on N-D chunked dask arrays.
 
     Parameters
@@ -70,8 +72,7 @@ class LinearOperator:
 
     def __init__(self, dims, dimsd, dtype="float64", explicit=False, forceflat=None,
                  chunks=None, name=None, clinear=True):
-        self.dims = as_dims(dims)
-        self.dimsd = as_dims(dimsd)
+        self._dims, self._dimsd = as_dims(dims), as_dims(dimsd)
         self.dtype = np.dtype(dtype)
         check_numeric(self.dtype, type(self).__name__)
         self.explicit = explicit
@@ -79,8 +80,43 @@ class LinearOperator:
         self.chunks = chunks
         self.name = name
         self.clinear = clinear
+        self.reset_count()
 
     # --- shape --------------------------------------------------------------------------------
+    @property
+    def dims(self):
+        """Shape of the model."""
+        return self._dims
+
+    @dims.setter
+    def dims(self, dims):
+        self._reshape("_dims", dims)
+
+    @property
+    def dimsd(self):
+        """Shape of the data."""
+        return self._dimsd
+
+    @dimsd.setter
+    def dimsd(self, dimsd):
+        self._reshape("_dimsd", dimsd)
+
+    def _reshape(self, attr, new):
+        """``Op.dims = ...`` after construction (a PyLops idiom): the same matrix, its input or
+        output seen with another shape of the same size."""
+        new, old = as_dims(new), getattr(self, attr)
+        if int(np.prod(new)) != int(np.prod(old)):
+            raise ValueError(f"{self.label}: cannot set {attr[1:]} to {new}: the size must stay "
+                             f"{int(np.prod(old))} (was {old})")
+        self.__dict__.setdefault("_native_dims", (self._dims, self._dimsd))
+        setattr(self, attr, new)
+
+    @property
+    def _reshaped(self):
+        """``(dims, dimsd)`` the operator was built with, when they were reassigned since."""
+        native = self.__dict__.get("_native_dims")
+        return native if native is not None and native != (self._dims, self._dimsd) else None
+
     @property
     def shape(self):
         return (int(np.prod(self.dimsd)), int(np.prod(self.dims)))
@@ -122,13 +158,20 @@ class LinearOperator:
             If the operator (or one of its parts, named in the message) has none; it is then
             applied with dask.array expressions.
         """
+        if self._reshaped is not None:
+            raise NoChunkKernel(f"{self.label}: dims/dimsd were set after construction (the "
+                                "operator is applied with reshapes around its own kernel)")
+        return self._native_kernel(adjoint)
+
+    def _native_kernel(self, adjoint):
         cache = self.__dict__.setdefault("_kernel_cache", {})
         adjoint = bool(adjoint)
         if adjoint not in cache:
-            try:
-                cache[adjoint] = self._kernel(adjoint)
-            except NoChunkKernel as err:
-                cache[adjoint] = err
+            with _native_shape(self):
+                try:
+                    cache[adjoint] = self._kernel(adjoint)
+                except NoChunkKernel as err:
+                    cache[adjoint] = err
         out = cache[adjoint]
         if isinstance(out, NoChunkKernel):
             raise out
@@ -146,11 +189,20 @@ class LinearOperator:
 
     def matvec(self, x):
         """Lazy forward ``y = Op x`` for ``x`` of shape ``dims`` (or flat)."""
+        self.matvec_count += 1
         return self._apply(x, adjoint=False)
 
     def rmatvec(self, x):
         """Lazy adjoint ``x = Op^H y`` for ``y`` of shape ``dimsd`` (or flat)."""
+        self.rmatvec_count += 1
         return self._apply(x, adjoint=True)
+
+    def reset_count(self):
+        """Set the counters of applies (``matvec_count``, ``rmatvec_count``, ``matmat_count``,
+        ``rmatmat_count``, as in PyLops) back to 0. They count the lazy applies asked for
+        (graphs built), not computes."""
+        self.matvec_count = self.rmatvec_count = 0
+        self.matmat_count = self.rmatmat_count = 0
 
     def _apply(self, x, adjoint):
         dims_in, dims_out = (self.dimsd, self.dims) if adjoint else (self.dims, self.dimsd)
@@ -179,15 +231,21 @@ class LinearOperator:
             else:
                 raise ValueError(f"{what}: expected an input of shape {dims_in} "
                                  f"(or flat ({size_in},)), got shape {x.shape}")
+        native = self._reshaped
+        if native is not None and not isinstance(x, StackedArray):
+            x = _fit(x.reshape(-1), native[1] if adjoint else native[0])
         try:
-            kernel = self.chunk_kernel(adjoint)
+            kernel = self._native_kernel(adjoint)
         except NoChunkKernel:
-            y = (self._rmatvec if adjoint else self._matvec)(x)
+            with _native_shape(self):
+                y = (self._rmatvec if adjoint else self._matvec)(x)
         else:
             if isinstance(kernel, StackKernel):
                 y = self._apply_stack(kernel, x, adjoint)
             else:
                 y = apply_kernel(kernel, x)
+        if native is not None and not isinstance(y, StackedArray):
+            y = y.reshape(-1)
         if self.forceflat or (flat and self.forceflat is None):
             return y.ravel() if isinstance(y, StackedArray) else y.reshape(-1)
         return _fit(y, dims_out)
@@ -221,20 +279,29 @@ class LinearOperator:
         return as_dask(x, None if isinstance(x, da.Array) else chunks, what)
 
     def matmat(self, X):
-        """Lazy ``Op X`` for a 2-D ``X`` of shape ``(shape[1], k)``, column by column."""
+        """Lazy ``Op X`` for a 2-D ``X`` of shape ``(shape[1], k)``: one task per chunk of columns
+        for an operator with a chunk kernel, else column by column."""
+        self.matmat_count += 1
         X = as_dask(X, None, f"{self.label}.matmat")
         if X.ndim != 2 or X.shape[0] != self.shape[1]:
             raise ValueError(f"{self.label}.matmat: expected shape ({self.shape[1]}, k), got {X.shape}")
+        try:
+            kernel = self._native_kernel(False)
+        except NoChunkKernel:
+            kernel = None
+        if isinstance(kernel, kernels.ChunkKernel):  # one task per chunk of columns
+            return matmat_kernel(kernel, X)
         return da.stack([_flat(self.matvec(X[:, j])) for j in range(X.shape[1])], axis=1)
 
     def rmatmat(self, X):
         """Lazy ``Op^H X`` for a 2-D ``X`` of shape ``(shape[0], k)``, column by column."""
+        self.rmatmat_count += 1
         return self.H.matmat(X)
 
     def dot(self, x):
         """``Op @ x``: product with an operator, a scalar, a vector or a block of vectors
         (2-D ``(shape[1], k)``, or ``(*dims, k)`` giving ``(*dimsd, k)`` as in PyLops)."""
-        if isinstance(x, LinearOperator) or _is_pylops(x):
+        if isinstance(x, LinearOperator) or _is_pylops(x) or _is_scipy(x):
             return _ProductLinearOperator(self, aslinearoperator(x))
         if isinstance(x, numbers.Number):
             return _ScaledLinearOperator(self, x)
@@ -245,6 +312,8 @@ class LinearOperator:
         shape = tuple(getattr(x, "shape", ()))
         if len(shape) == len(self.dims) + 1 and shape[:-1] == self.dims and not self.forceflat:
             x = self._wrap(x, f"{self.label}.dot")
+            if not self._stacked_input[1]:
+                return self.matmat(x.reshape(-1, shape[-1])).reshape(self.dimsd + shape[-1:])
             return da.stack([self.matvec(x[..., j]) for j in range(shape[-1])], axis=-1)
         return self.matvec(x)
 
@@ -304,10 +373,46 @@ class LinearOperator:
     def conj(self):
         return _ConjLinearOperator(self)
 
-    def todense(self):
-        """Dense NumPy/CuPy matrix of the operator, computed in one pass (small operators only)."""
-        eye = da.eye(self.shape[1], chunks=self.shape[1], dtype=self.dtype)
-        return self.matmat(eye).compute()
+    def toreal(self, forw=True, adj=True):
+        """The operator whose forward (``forw``) and adjoint (``adj``) outputs are the real
+        parts of this one's, as :meth:`pylops.LinearOperator.toreal`."""
+        from pylops_distributed._realimag import RealImagPart
+
+        return RealImagPart(self, forw, adj, True)
+
+    def toimag(self, forw=True, adj=True):
+        """As :meth:`toreal` with imaginary parts (the adjoint's negated, as in PyLops)."""
+        from pylops_distributed._realimag import RealImagPart
+
+        return RealImagPart(self, forw, adj, False)
+
+    def apply_columns(self, cols):
+        """The operator restricted to the columns ``cols`` of its (flat) model, as
+        :meth:`pylops.LinearOperator.apply_columns`: ``Op @ Restriction(n, cols).H``."""
+        from pylops_distributed.basicoperators.restriction import Restriction
+
+        cols = np.asarray(cols, dtype=int).ravel()
+        op = self @ Restriction(self.shape[1], cols, dtype=self.dtype).H
+        op.forceflat = True  # flat outputs, as PyLops' column operator gives
+        return op
+
+
+class _native_shape:
+    """Within: the operator's ``dims``/``dimsd`` as it was built (its kernels and ``_matvec``
+    were written for them), when they have been reassigned."""
+
+    def __init__(self, op):
+        self.op, self.saved = op, None
+
+    def __enter__(self):
+        native = self.op._reshaped
+        if native is not None:
+            self.saved = (self.op._dims, self.op._dimsd)
+            self.op._dims, self.op._dimsd = native
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            self.op._dims, self.op._dimsd = self.saved
 
 
 def _flat(y):
@@ -329,15 +434,38 @@ def _is_pylops(op):
     return isinstance(op, pylops.LinearOperator)
 
 
+def _is_scipy(op):
+    from scipy.sparse.linalg import LinearOperator as ScipyLinearOperator
+
+    return isinstance(op, ScipyLinearOperator)
+
+
+def _is_matrix(op):
+    """A 2-D NumPy/CuPy/dask array or a SciPy/CuPy sparse matrix (a block PyLops accepts)."""
+    mod = type(op).__module__.split(".")[0]
+    if mod in ("scipy", "cupyx") and hasattr(op, "tocsr"):
+        return True
+    return getattr(op, "ndim", None) == 2 and mod in ("numpy", "cupy", "dask")
+
+
 def aslinearoperator(op):
-    """Return ``op`` as a distributed operator; PyLops operators go through :class:`FromPyLops`."""
+    """Return ``op`` as a distributed operator, as :func:`pylops.aslinearoperator` does:
+    PyLops and SciPy operators go through :class:`FromPyLops`, matrices (NumPy, dask,
+    SciPy sparse) become :class:`MatrixMult`."""
     if isinstance(op, LinearOperator):
         return op
-    if _is_pylops(op):
+    if _is_pylops(op) or _is_scipy(op):
+        import pylops
+
         from pylops_distributed.frompylops import FromPyLops
 
-        return FromPyLops(op)
-    raise TypeError(f"expected a pylops_distributed or PyLops LinearOperator, got {type(op).__name__}")
+        return FromPyLops(op if _is_pylops(op) else pylops.aslinearoperator(op))
+    if _is_matrix(op):
+        from pylops_distributed.basicoperators.matrixmult import MatrixMult
+
+        return MatrixMult(op)
+    raise TypeError("expected a pylops_distributed, PyLops or SciPy LinearOperator or a 2-D "
+                    f"matrix, got {type(op).__name__}")
 
 
 class _ProductLinearOperator(LinearOperator):
@@ -485,3 +613,4 @@ class _ConjLinearOperator(LinearOperator):
 
     def conj(self):
         return self.A
+
