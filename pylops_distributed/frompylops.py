@@ -78,7 +78,9 @@ class FromPyLops(LinearOperator):
         self.Op, self.axes = Op, axes
         self._shapes = (in_shape, out_shape)
         self._token = new_token()
-        super().__init__(dims, dimsd, Op.dtype, chunks=chunks, name=name)
+        super().__init__(dims, dimsd, Op.dtype, chunks=chunks, name=name,
+                         forceflat=getattr(Op, "forceflat", None) if dims == as_dims(Op.dims) else None,
+                         clinear=bool(getattr(Op, "clinear", True)))
 
     def _kernel(self, adjoint):
         shape_in, shape_out = self._shapes[::-1] if adjoint else self._shapes

@@ -17,6 +17,7 @@ import numpy as np
 from pylops_distributed import kernels
 from pylops_distributed._arrays import as_dask, as_dims, check_numeric
 from pylops_distributed._columns import matmat_kernel
+from pylops_distributed._forceflat import combine_forceflat
 from pylops_distributed._graph import apply_kernel, apply_terms, rechunk_whole
 from pylops_distributed._matrixviews import MatrixViews
 from pylops_distributed.kernels import NoChunkKernel, StackKernel
@@ -37,8 +38,9 @@ class LinearOperator(MatrixViews):
     explicit : bool, optional
         Whether the operator is backed by an explicit matrix.
     forceflat : bool, optional
-        ``True``: outputs are always flat; ``False``: always of shape ``dims``/``dimsd``;
-        ``None`` (default): flat for flat inputs, N-D for N-D inputs, as in PyLops.
+        ``True``: outputs are always flat; ``None`` (default) or ``False``: flat for flat
+        inputs, N-D for N-D inputs, as in PyLops (``False`` differs from ``None`` only when
+        operators are combined: ``True`` and ``False`` conflict).
     chunks : int, tuple or dict, optional
         Chunks used to wrap NumPy/CuPy inputs (default ``"auto"``, dask's
         ``array.chunk-size``). Dask inputs keep their own chunks.
@@ -246,7 +248,7 @@ class LinearOperator(MatrixViews):
                 y = apply_kernel(kernel, x)
         if native is not None and not isinstance(y, StackedArray):
             y = y.reshape(-1)
-        if self.forceflat or (flat and self.forceflat is None):
+        if self.forceflat or flat:  # a flat input gives a flat output, as in PyLops
             return y.ravel() if isinstance(y, StackedArray) else y.reshape(-1)
         return _fit(y, dims_out)
 
@@ -474,7 +476,7 @@ class _ProductLinearOperator(LinearOperator):
             raise ValueError(f"{A.label} @ {B.label}: shapes {A.shape} and {B.shape} do not compose")
         self.A, self.B = A, B
         super().__init__(B.dims, A.dimsd, np.result_type(A.dtype, B.dtype), chunks=B.chunks,
-                         clinear=A.clinear and B.clinear)
+                         forceflat=combine_forceflat(A, B, "@"), clinear=A.clinear and B.clinear)
         self._stacked_input = (B._stacked_input[0], A._stacked_input[1])
 
     label = property(lambda self: f"({self.A.label} @ {self.B.label})")
@@ -496,17 +498,22 @@ class _SumLinearOperator(LinearOperator):
         if A.shape != B.shape:
             raise ValueError(f"{A.label} + {B.label}: shapes {A.shape} and {B.shape} differ")
         self.A, self.B = A, B
-        super().__init__(A.dims, A.dimsd, np.result_type(A.dtype, B.dtype), chunks=A.chunks,
-                         clinear=A.clinear and B.clinear)
+        # PyLops takes the shapes of B where A's are flat
+        dims = B.dims if len(A.dims) == 1 and len(B.dims) > 1 else A.dims
+        dimsd = B.dimsd if len(A.dimsd) == 1 and len(B.dimsd) > 1 else A.dimsd
+        super().__init__(dims, dimsd, np.result_type(A.dtype, B.dtype), chunks=A.chunks,
+                         forceflat=combine_forceflat(A, B, "+"), clinear=A.clinear and B.clinear)
         self._stacked_input = A._stacked_input
 
     label = property(lambda self: f"({self.A.label} + {self.B.label})")
 
     def _matvec(self, x):
-        return self.A.matvec(x) + _fit(self.B.matvec(_fit(x, self.B.dims)), self.A.dimsd)
+        return (_fit(self.A.matvec(_fit(x, self.A.dims)), self.dimsd)
+                + _fit(self.B.matvec(_fit(x, self.B.dims)), self.dimsd))
 
     def _rmatvec(self, x):
-        return self.A.rmatvec(x) + _fit(self.B.rmatvec(_fit(x, self.B.dimsd)), self.A.dims)
+        return (_fit(self.A.rmatvec(_fit(x, self.A.dimsd)), self.dims)
+                + _fit(self.B.rmatvec(_fit(x, self.B.dimsd)), self.dims))
 
     def _kernel(self, adjoint):
         a, b = self.A.chunk_kernel(adjoint), self.B.chunk_kernel(adjoint)

@@ -86,8 +86,8 @@ def test_stack_mismatch_errors():
         pld.VStack([pld.Identity(3), pld.Identity(4)])
     with pytest.raises(ValueError, match="HStack: operators must have the same number of rows"):
         pld.HStack([pld.Identity(3), pld.Identity(4)])
-    with pytest.raises(TypeError, match="VStack: expected a pylops_distributed or PyLops LinearOperator"):
-        pld.VStack([pld.Identity(3), np.eye(3)])
+    with pytest.raises(TypeError, match="VStack: expected a pylops_distributed, PyLops or SciPy"):
+        pld.VStack([pld.Identity(3), "eye"])
     with pytest.raises(ValueError, match="Block: ops must be a non-empty list of rows of equal length"):
         pld.Block([[pld.Identity(3)], [pld.Identity(3), pld.Identity(3)]])
 

@@ -28,6 +28,9 @@
     Imag                Imaginary part (R-linear).
     Conj                Complex conjugate (R-linear).
     Kronecker           Kronecker product of two operators, Op1 X Op2^T.
+    FunctionOperator    Operator from a forward and an adjoint function of the whole array.
+    MemoizeOperator     Wrapper that remembers an operator's last inputs and outputs.
+    ToCupy              NumPy chunks to CuPy chunks (forward) and back (adjoint).
 """
 
 from pylops_distributed.basicoperators.matrixmult import MatrixMult
@@ -53,6 +56,9 @@ from pylops_distributed.basicoperators.real import Real
 from pylops_distributed.basicoperators.imag import Imag
 from pylops_distributed.basicoperators.conj import Conj
 from pylops_distributed.basicoperators.kronecker import Kronecker
+from pylops_distributed.basicoperators.functionoperator import FunctionOperator
+from pylops_distributed.basicoperators.memoizeoperator import MemoizeOperator
+from pylops_distributed.basicoperators.tocupy import ToCupy
 # --- derivatives ---
 from pylops_distributed.basicoperators.firstderivative import FirstDerivative
 from pylops_distributed.basicoperators.secondderivative import SecondDerivative

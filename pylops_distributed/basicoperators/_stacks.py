@@ -1,5 +1,7 @@
 """Shared checks for the stacking operators (VStack, HStack, BlockDiag, Block)."""
 
+import numpy as np
+
 from pylops_distributed.kernels import NoChunkKernel, StackKernel, as_stack
 from pylops_distributed.linearoperator import aslinearoperator
 
@@ -19,6 +21,25 @@ def common_dims(ops, attr):
     """The operators' shared ``dims``/``dimsd`` when all agree, else None."""
     first = getattr(ops[0], attr)
     return first if all(getattr(op, attr) == first for op in ops) else None
+
+
+def shared_or_flat(ops, attr, forceflat):
+    """``(shape, forceflat)`` of the side of a stack where every operator sees the same vector.
+
+    As in PyLops: the operators' shared ``dims`` (``attr="dims"``, VStack) or ``dimsd``
+    (HStack), with the user's ``forceflat``; when they differ, the flat size and
+    ``forceflat=True``.
+    """
+    shape = common_dims(ops, attr)
+    if shape is not None:
+        return shape, forceflat
+    return (int(np.prod(getattr(ops[0], attr))),), True
+
+
+def stack_clinear(ops):
+    """Whether a stack of ``ops`` (as given, before wrapping) is complex-linear: only if all
+    its blocks are, as in PyLops (``Real``, ``Imag``, ``Conj`` are R-linear only)."""
+    return all(bool(getattr(op, "clinear", True)) for op in ops)
 
 
 def stack_kernels(rows, adjoint, opname):

@@ -22,10 +22,15 @@ class Block(VStack):
     chunks : optional
         Chunks used to wrap NumPy/CuPy inputs.
 
+    Attributes
+    ----------
+    clinear : bool
+        ``True`` only if every operator is complex-linear (as in PyLops).
+
     Notes
     -----
     Model and data are flat or :class:`~pylops_distributed.StackedArray` (one
-    block per column / row of operators).
+    block per column / row of operators), as in PyLops (``dims`` and ``dimsd`` 1-D).
 
     Examples
     --------

@@ -5,7 +5,8 @@ import functools
 import dask.array as da
 import numpy as np
 
-from pylops_distributed.basicoperators._stacks import as_operators, common_dims, stack_kernels
+from pylops_distributed.basicoperators._stacks import (as_operators, common_dims, stack_clinear,
+                                                       stack_kernels)
 from pylops_distributed._arrays import get_array_module
 from pylops_distributed.kernels import ChunkKernel, NoChunkKernel, Operand, StackKernel, Where, cut
 from pylops_distributed.linearoperator import LinearOperator, _fit
@@ -22,21 +23,30 @@ class BlockDiag(LinearOperator):
     nproc, inoutengine, parallel_kind : optional
         Accepted for PyLops compatibility.
     forceflat : bool, optional
-        See :class:`~pylops_distributed.LinearOperator`.
+        See :class:`~pylops_distributed.LinearOperator`. As in PyLops, set to ``True``
+        when the operators' ``dims`` or ``dimsd`` differ.
     dtype : str, optional
         Operator dtype (default: the operators' common result type).
     chunks : optional
         Chunks used to wrap NumPy/CuPy inputs.
 
+    Attributes
+    ----------
+    clinear : bool
+        ``True`` only if every operator is complex-linear (as in PyLops).
+
     Notes
     -----
-    As in PyLops, when all operators share ``dims`` (and ``dimsd``) the model has
-    shape ``(nops, *dims)`` and the data ``(nops, *dimsd)``; otherwise both are
-    flat, or a :class:`~pylops_distributed.StackedArray` with one block per operator.
-    In the first form, chunk the model along axis 0 to spread the operators over the
-    workers (a chunk holding several operators applies each to its slab): one task per
-    chunk, a StackedArray input is stacked into that form first. In the second form each
-    block is only touched by its own operator: one task per chunk of each block.
+    As in PyLops, each side is shaped on its own: when all operators share ``dims``
+    the model has shape ``(nops, *dims)``, else it is flat (``sum`` of the sizes); the
+    same for the data with ``dimsd``. Both forms, or a
+    :class:`~pylops_distributed.StackedArray` with one block per operator, are accepted
+    as input. When both sides have the ``(nops, ...)`` form, chunk the model along axis 0
+    to spread the operators over the workers (a chunk holding several operators applies
+    each to its slab): one task per chunk, a StackedArray input is stacked into that form
+    first. Otherwise each block is only touched by its own operator (a ``(nops, ...)``
+    input is cut into its slabs): one task per chunk of each block, and the outputs are
+    flat (``forceflat=True``).
 
     Examples
     --------
@@ -49,16 +59,23 @@ class BlockDiag(LinearOperator):
 
     def __init__(self, ops, nproc=1, forceflat=None, inoutengine=None, parallel_kind="multiproc",
                  dtype=None, chunks=None):
+        ops = list(ops)
         self.ops = as_operators(ops, "BlockDiag")
         n = len(self.ops)
         in_common, out_common = common_dims(self.ops, "dims"), common_dims(self.ops, "dimsd")
+        # each side as in PyLops: (nops, *shared shape), or flat and forceflat=True
+        dims = (n, *in_common) if in_common is not None else sum(op.shape[1] for op in self.ops)
+        dimsd = (n, *out_common) if out_common is not None else sum(op.shape[0] for op in self.ops)
         self._slabs = in_common is not None and out_common is not None
-        if self._slabs:
-            dims, dimsd = (n, *in_common), (n, *out_common)
-        else:
-            dims, dimsd = sum(op.shape[1] for op in self.ops), sum(op.shape[0] for op in self.ops)
+        if not self._slabs:
+            forceflat = True
         dtype = np.result_type(*[op.dtype for op in self.ops]) if dtype is None else dtype
-        super().__init__(dims, dimsd, dtype, forceflat=forceflat, chunks=chunks)
+        super().__init__(dims, dimsd, dtype, forceflat=forceflat, chunks=chunks,
+                         clinear=stack_clinear(ops + self.ops))
+        # the side(s) in the slab form (nops, *shape), when the other one is not
+        self._slab_side = (None if self._slabs else
+                           (self.dims if in_common is not None else None,
+                            self.dimsd if out_common is not None else None))
         self._stacked_input = (not self._slabs, not self._slabs)
 
     def _kernel(self, adjoint):
@@ -93,6 +110,12 @@ class BlockDiag(LinearOperator):
         if self._slabs and isinstance(x, StackedArray) and len(x.blocks) == len(self.ops):
             shape = (self.dimsd if adjoint else self.dims)[1:]
             x = da.stack([_fit(b, shape) for b in x.blocks])
+        elif self._slab_side is not None and not isinstance(x, StackedArray):
+            slab = self._slab_side[adjoint]
+            if slab is not None and tuple(getattr(x, "shape", ())) == slab:
+                # a (nops, *shape) input on a side that has one: one block per operator
+                x = self._wrap(x, f"{self.label}.{'rmatvec' if adjoint else 'matvec'}")
+                x = StackedArray(x[i] for i in range(slab[0]))
         return super()._apply(x, adjoint)
 
     def _apply_blocks(self, x, adjoint):  # used when an operator has no kernel

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from pylops_distributed.basicoperators._stacks import as_operators, common_dims, stack_kernels
+from pylops_distributed.basicoperators._stacks import (as_operators, shared_or_flat, stack_clinear,
+                                                       stack_kernels)
 from pylops_distributed.basicoperators.vstack import sum_blocks
 from pylops_distributed.linearoperator import LinearOperator, _fit
 from pylops_distributed.stacked import StackedArray, split_input
@@ -18,16 +19,23 @@ class HStack(LinearOperator):
     nproc, inoutengine, parallel_kind : optional
         Accepted for PyLops compatibility.
     forceflat : bool, optional
-        See :class:`~pylops_distributed.LinearOperator`.
+        See :class:`~pylops_distributed.LinearOperator`. As in PyLops, set to ``True``
+        when the operators' ``dimsd`` differ (the data is then flat).
     dtype : str, optional
         Operator dtype (default: the operators' common result type).
     chunks : optional
         Chunks used to wrap NumPy/CuPy inputs.
 
+    Attributes
+    ----------
+    clinear : bool
+        ``True`` only if every operator is complex-linear (as in PyLops).
+
     Notes
     -----
-    The model is a :class:`~pylops_distributed.StackedArray` with one block per
-    operator (or a flat array, cut into blocks). The adjoint returns a StackedArray
+    The data has the operators' shared ``dimsd`` (flat when they differ). The model is a
+    :class:`~pylops_distributed.StackedArray` with one block per operator (or a flat
+    array, cut into blocks). The adjoint returns a StackedArray
     for an N-D data array and a flat array for a flat one, as PyLops does. Forward: one
     task per data chunk applies every operator to its model block and sums them.
 
@@ -42,15 +50,16 @@ class HStack(LinearOperator):
 
     def __init__(self, ops, nproc=1, forceflat=None, inoutengine=None, parallel_kind="multiproc",
                  dtype=None, chunks=None):
+        ops = list(ops)
         self.ops = as_operators(ops, "HStack")
         nrows = {op.shape[0] for op in self.ops}
         if len(nrows) > 1:
             raise ValueError("HStack: operators must have the same number of rows, got shapes "
                              f"{[op.shape for op in self.ops]}")
-        dimsd = common_dims(self.ops, "dimsd") or (self.ops[0].shape[0],)
+        dimsd, forceflat = shared_or_flat(self.ops, "dimsd", forceflat)
         dtype = np.result_type(*[op.dtype for op in self.ops]) if dtype is None else dtype
         super().__init__(sum(op.shape[1] for op in self.ops), dimsd, dtype, forceflat=forceflat,
-                         chunks=chunks)
+                         chunks=chunks, clinear=stack_clinear(ops + self.ops))
         self._stacked_input = (True, all(op._stacked_input[1] for op in self.ops))
 
     def _kernel(self, adjoint):

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from pylops_distributed.basicoperators._stacks import as_operators, common_dims, stack_kernels
+from pylops_distributed.basicoperators._stacks import (as_operators, shared_or_flat, stack_clinear,
+                                                       stack_kernels)
 from pylops_distributed.linearoperator import LinearOperator, _fit
 from pylops_distributed.stacked import StackedArray, split_input
 
@@ -18,15 +19,22 @@ class VStack(LinearOperator):
     nproc, inoutengine, parallel_kind : optional
         Accepted for PyLops compatibility; dask schedules the blocks in parallel.
     forceflat : bool, optional
-        See :class:`~pylops_distributed.LinearOperator`.
+        See :class:`~pylops_distributed.LinearOperator`. As in PyLops, set to ``True``
+        when the operators' ``dims`` differ (the model is then flat).
     dtype : str, optional
         Operator dtype (default: the operators' common result type).
     chunks : optional
         Chunks used to wrap NumPy/CuPy inputs.
 
+    Attributes
+    ----------
+    clinear : bool
+        ``True`` only if every operator is complex-linear (as in PyLops).
+
     Notes
     -----
-    The forward returns a :class:`~pylops_distributed.StackedArray` (one block per
+    The model has the operators' shared ``dims`` (flat when they differ), the data is
+    flat. The forward returns a :class:`~pylops_distributed.StackedArray` (one block per
     operator, each with its own shape and chunks) for an N-D model, and a flat
     concatenated dask array for a flat model, as PyLops does. The adjoint takes
     either and sums the blocks' adjoints. The operators' kernels make one
@@ -48,15 +56,16 @@ class VStack(LinearOperator):
 
     def __init__(self, ops, nproc=1, forceflat=None, inoutengine=None, parallel_kind="multiproc",
                  dtype=None, chunks=None):
+        ops = list(ops)
         self.ops = as_operators(ops, "VStack")
         ncols = {op.shape[1] for op in self.ops}
         if len(ncols) > 1:
             raise ValueError("VStack: operators must have the same number of columns, got shapes "
                              f"{[op.shape for op in self.ops]}")
-        dims = common_dims(self.ops, "dims") or (self.ops[0].shape[1],)
+        dims, forceflat = shared_or_flat(self.ops, "dims", forceflat)
         dtype = np.result_type(*[op.dtype for op in self.ops]) if dtype is None else dtype
         super().__init__(dims, sum(op.shape[0] for op in self.ops), dtype, forceflat=forceflat,
-                         chunks=chunks)
+                         chunks=chunks, clinear=stack_clinear(ops + self.ops))
         self._stacked_input = (all(op._stacked_input[0] for op in self.ops), True)
 
     def _kernel(self, adjoint):

@@ -361,8 +361,12 @@ class PlainSpace(Space):
                 y = self.Op.rmatvec(x) if adjoint else self.Op.matvec(x)
                 out_comps = self.model if adjoint else self.data
                 blocks = list(y.blocks) if isinstance(y, StackedArray) else [y]
-                if len(blocks) != len(out_comps):
-                    raise ValueError("operator output does not match the space's blocks")
+                if len(blocks) != len(out_comps):  # a flat (forceflat) output, or one block stacked
+                    flat = y.ravel() if isinstance(y, StackedArray) else y.reshape(-1)
+                    ends = np.cumsum([0] + [int(np.prod(c[1])) for c in out_comps])
+                    if ends[-1] != flat.size:
+                        raise ValueError("operator output does not match the space's blocks")
+                    blocks = [flat[a:b] for a, b in zip(ends[:-1], ends[1:])]
                 env[key] = [b.reshape(c[1]) if b.shape != tuple(c[1]) else b
                             for b, c in zip(blocks, out_comps)]
             v = env[key][i]

@@ -1,0 +1,100 @@
+"""ToCupy: moves the chunks of an array to the GPU (forward) and back (adjoint)."""
+
+import dask.array as da
+import numpy as np
+
+from pylops_distributed._arrays import result_dtype
+from pylops_distributed.linearoperator import LinearOperator
+
+_GPU_EXTRA = "pip install 'pylops_distributed[gpu]'"
+
+
+class ToCupy(LinearOperator):
+    r"""Convert to CuPy: NumPy chunks to CuPy chunks in forward, back to NumPy in adjoint
+    (PyLops' ``ToCupy``).
+
+    Parameters
+    ----------
+    dims : int or tuple of int
+        Model (and data) shape.
+    dtype : str, optional
+        Operator dtype.
+    name : str, optional
+        Operator name.
+    chunks : optional
+        Chunks used to wrap NumPy/CuPy inputs.
+
+    Raises
+    ------
+    ImportError
+        From an apply (forward or adjoint), when CuPy is not installed; building the
+        operator needs no CuPy.
+
+    Notes
+    -----
+    The operator is the identity on the numbers; it changes where they live. Forward maps
+    each chunk with ``cupy.asarray``, adjoint with ``cupy.asnumpy``: one task per chunk, the
+    chunks kept, the output's ``_meta`` a CuPy (forward) or NumPy (adjoint) array, and
+    nothing computed until asked. Use it to chain operators of which only some act on CuPy
+    chunks, e.g. ``GPUOp @ ToCupy(dims)`` on NumPy data.
+
+    Outputs have the dtype ``result_type(dtype, input dtype)``, as every operator here
+    (PyLops keeps the input's dtype). The operator has no per-chunk kernel: kernels keep
+    the chunks' array module, which this operator changes; inside products and sums it is
+    applied with dask.array expressions. Without CuPy, PyLops' ``ToCupy`` returns its input
+    unchanged; this one raises ``ImportError``, since its output could not be what it
+    promises.
+
+    See Also
+    --------
+    pylops_distributed.utils.dottest : ``backend="cupy"`` for operators with CuPy chunks.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import pylops_distributed as pld
+    >>> Op = pld.ToCupy((4, 6))
+    >>> Op
+    <24x24 ToCupy('C') dims=(4, 6) dimsd=(4, 6) dtype=float64 chunks=auto>
+
+    ``Op @ da.ones((4, 6), chunks=2)`` then has one ``cupy.asarray`` task per chunk (and
+    needs CuPy).
+    """
+
+    def __init__(self, dims, dtype="float64", name="C", chunks=None):
+        super().__init__(dims, dims, dtype, name=name, chunks=chunks)
+
+    def _matvec(self, x):
+        cupy = _import_cupy(f"{self.label}.matvec")
+        dtype = result_dtype(self.dtype, x.dtype)
+        return da.map_blocks(_to_cupy, x, out_dtype=dtype, dtype=dtype, token="tocupy",
+                             meta=cupy.empty((0,) * x.ndim, dtype=dtype))
+
+    def _rmatvec(self, x):
+        _import_cupy(f"{self.label}.rmatvec")
+        dtype = result_dtype(self.dtype, x.dtype)
+        return da.map_blocks(_to_numpy, x, out_dtype=dtype, dtype=dtype, token="tonumpy",
+                             meta=np.empty((0,) * x.ndim, dtype=dtype))
+
+
+def _import_cupy(what):
+    try:
+        import cupy
+    except ImportError as err:
+        raise ImportError(f"{what}: ToCupy needs CuPy, which is not installed; install the "
+                          f"gpu extra: {_GPU_EXTRA}") from err
+    return cupy
+
+
+def _to_cupy(block, out_dtype):
+    """One chunk on the GPU (a no-op for a CuPy chunk of ``out_dtype``)."""
+    import cupy
+
+    return cupy.asarray(block, dtype=out_dtype)
+
+
+def _to_numpy(block, out_dtype):
+    """One chunk in host memory (a no-op for a NumPy chunk of ``out_dtype``)."""
+    import cupy
+
+    return cupy.asnumpy(block).astype(out_dtype, copy=False)
