@@ -64,6 +64,8 @@ class MatrixMult(LinearOperator):
             warnings.warn(f"MatrixMult: A is complex, dtype cast to {A.dtype}", stacklevel=2)
             dtype = A.dtype
         otherdims = () if otherdims is None else as_dims(otherdims)
+        if _is_sparse(A) and getattr(A, "format", "csr") not in ("csr", "csc"):
+            A = A.tocsr()  # COO, DIA, ... cannot be sliced per chunk
         N, M = A.shape
         self.A = A
         self.otherdims = otherdims

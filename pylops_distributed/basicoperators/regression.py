@@ -96,7 +96,7 @@ class Regression(LinearOperator):
         return ChunkKernel(
             _polyval_kernel, self.dims, t.shape, name="regression", token=token,
             params=dict(order=self.order), axes=(None,),
-            out_dtype=functools.partial(result_dtype, self.dtype, t.dtype),
+            out_dtype=functools.partial(_forward_dtype, self.dtype, t.dtype),
             region=functools.partial(_whole_region, self.order + 1),
             chunks=functools.partial(_fixed_chunks, t.chunks),
             operands=[aligned(t, [("out", 0)])])
@@ -110,6 +110,13 @@ class Regression(LinearOperator):
         if x.shape != self.dims:
             raise ValueError(f"{self.label}.apply: expected coefficients of shape {self.dims}, got {x.shape}")
         return apply_kernel(self._forward_kernel(t, f"{self._token}-apply-{t.name}"), x)
+
+
+def _forward_dtype(op_dtype, t_dtype, in_dtype):
+    """The forward's dtype as PyLops': the points' (a real float ``taxis``) unless the result
+    is complex (PyLops fails there) or the points are integers."""
+    out = result_dtype(op_dtype, t_dtype, in_dtype)
+    return np.dtype(t_dtype) if np.dtype(t_dtype).kind == "f" and out.kind != "c" else out
 
 
 def _whole_region(n, start, stop):

@@ -6,8 +6,6 @@ import numpy as np
 from pylops_distributed._arrays import result_dtype
 from pylops_distributed.linearoperator import LinearOperator
 
-_GPU_EXTRA = "pip install 'pylops_distributed[gpu]'"
-
 
 class ToCupy(LinearOperator):
     r"""Convert to CuPy: NumPy chunks to CuPy chunks in forward, back to NumPy in adjoint
@@ -24,12 +22,6 @@ class ToCupy(LinearOperator):
     chunks : optional
         Chunks used to wrap NumPy/CuPy inputs.
 
-    Raises
-    ------
-    ImportError
-        From an apply (forward or adjoint), when CuPy is not installed; building the
-        operator needs no CuPy.
-
     Notes
     -----
     The operator is the identity on the numbers; it changes where they live. Forward maps
@@ -41,9 +33,8 @@ class ToCupy(LinearOperator):
     Outputs have the dtype ``result_type(dtype, input dtype)``, as every operator here
     (PyLops keeps the input's dtype). The operator has no per-chunk kernel: kernels keep
     the chunks' array module, which this operator changes; inside products and sums it is
-    applied with dask.array expressions. Without CuPy, PyLops' ``ToCupy`` returns its input
-    unchanged; this one raises ``ImportError``, since its output could not be what it
-    promises.
+    applied with dask.array expressions. Without CuPy, as PyLops' ``ToCupy``, both
+    directions return the input unchanged (NumPy chunks).
 
     See Also
     --------
@@ -57,32 +48,35 @@ class ToCupy(LinearOperator):
     >>> Op
     <24x24 ToCupy('C') dims=(4, 6) dimsd=(4, 6) dtype=float64 chunks=auto>
 
-    ``Op @ da.ones((4, 6), chunks=2)`` then has one ``cupy.asarray`` task per chunk (and
-    needs CuPy).
+    ``Op @ da.ones((4, 6), chunks=2)`` then has one ``cupy.asarray`` task per chunk (with
+    CuPy installed; without it, the input unchanged).
     """
 
     def __init__(self, dims, dtype="float64", name="C", chunks=None):
         super().__init__(dims, dims, dtype, name=name, chunks=chunks)
 
     def _matvec(self, x):
-        cupy = _import_cupy(f"{self.label}.matvec")
+        cupy = _cupy()
         dtype = result_dtype(self.dtype, x.dtype)
+        if cupy is None:
+            return x.astype(dtype)
         return da.map_blocks(_to_cupy, x, out_dtype=dtype, dtype=dtype, token="tocupy",
                              meta=cupy.empty((0,) * x.ndim, dtype=dtype))
 
     def _rmatvec(self, x):
-        _import_cupy(f"{self.label}.rmatvec")
         dtype = result_dtype(self.dtype, x.dtype)
+        if _cupy() is None:
+            return x.astype(dtype)
         return da.map_blocks(_to_numpy, x, out_dtype=dtype, dtype=dtype, token="tonumpy",
                              meta=np.empty((0,) * x.ndim, dtype=dtype))
 
 
-def _import_cupy(what):
+def _cupy():
+    """The CuPy module, or None where it is not installed."""
     try:
         import cupy
-    except ImportError as err:
-        raise ImportError(f"{what}: ToCupy needs CuPy, which is not installed; install the "
-                          f"gpu extra: {_GPU_EXTRA}") from err
+    except ImportError:
+        return None
     return cupy
 
 
