@@ -43,6 +43,14 @@ class Runner:
         else:
             raise Unsupported(f"scheduler {sched!r}")
 
+    @staticmethod
+    def local():
+        """Whether the active scheduler is one of dask's local ones (no distributed client)."""
+        try:
+            return not Runner().distributed
+        except Unsupported:
+            return False
+
     @property
     def distributed(self):
         return self.client is not None

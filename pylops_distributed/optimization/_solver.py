@@ -17,7 +17,8 @@ from pylops.optimization.basesolver import Solver
 from pylops_distributed._arrays import as_dask
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization._fused import FusedSpace, NotFusable
-from pylops_distributed.optimization._runner import Unsupported, persisted_chunks
+from pylops_distributed.optimization._eager import EagerSpace
+from pylops_distributed.optimization._runner import Runner, Unsupported, persisted_chunks
 from pylops_distributed.optimization._space import PlainSpace
 from pylops_distributed.kernels import NoChunkKernel, StackKernel
 from pylops_distributed.stacked import StackedArray, split_flat
@@ -113,6 +114,9 @@ class CheckedSolver(Solver):
                             name, err)
         else:
             log.info("%s: pylops_distributed.fused is off, using plain dask.array expressions", name)
+        meta = getattr(self.y.blocks[0] if isinstance(self.y, StackedArray) else self.y, "_meta", None)
+        if isinstance(meta, np.ndarray) and Runner.local():
+            return EagerSpace(self.Op, self.y, self.x0)  # in-memory blocks, no graph per step
         return PlainSpace(self.Op, self.y, self.x0)
 
     def _load(self):
