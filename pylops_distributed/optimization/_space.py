@@ -158,8 +158,11 @@ class Vec:
         self.side, self.nodes = side, tuple(nodes)
 
     def _check(self, other):
-        if not isinstance(other, Vec) or other.side != self.side:
-            raise TypeError(f"cannot combine a {self.side} vector with {other!r}")
+        # model and data vectors of a square operator share their blocks (CG: y - Op x0)
+        if not isinstance(other, Vec) or (other.side != self.side and not (
+                len(other.nodes) == len(self.nodes)
+                and all(a.comp is b.comp for a, b in zip(self.nodes, other.nodes)))):
+            raise TypeError(f"cannot combine a {self.side} vector with a {getattr(other, 'side', other)!r} one")
 
     def __add__(self, other):
         self._check(other)
