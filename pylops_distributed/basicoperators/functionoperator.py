@@ -5,7 +5,9 @@ import numbers
 import dask.array as da
 import numpy as np
 
-from pylops_distributed._arrays import as_dask, is_array
+from dask.base import tokenize
+
+from pylops_distributed._arrays import get_array_module, is_array, meta_like
 from pylops_distributed.linearoperator import LinearOperator
 
 _CALLS = ("FunctionOperator(f, n), FunctionOperator(f, n, m), FunctionOperator(f, fc, n) "
@@ -25,9 +27,9 @@ class FunctionOperator(LinearOperator):
     Parameters
     ----------
     f : callable
-        Forward function, called on the whole model (a dask array of shape ``m``).
+        Forward function, called on the whole model (an in-memory array of shape ``m``).
     fc : callable or None, optional
-        Adjoint function, called on the whole data (a dask array of shape ``n``). ``None``:
+        Adjoint function, called on the whole data (an in-memory array of shape ``n``). ``None``:
         the adjoint raises ``NotImplementedError``.
     n : int or tuple of int
         Data shape (PyLops: the number of rows). A tuple gives an N-D data shape.
@@ -48,19 +50,15 @@ class FunctionOperator(LinearOperator):
     NotImplementedError
         From ``rmatvec`` (and ``Op.H @ y``) of an operator built without ``fc``.
     ValueError
-        From an apply, when ``f`` or ``fc`` returns an array whose size is not that of the
+        When computed, if ``f`` or ``fc`` returns an array whose size is not that of the
         output.
 
     Notes
     -----
-    ``f`` and ``fc`` get the whole input as one dask array (of shape ``m`` or ``n``; flat
-    inputs are reshaped first) and should return a dask array. Code written with the NumPy
-    API (``2 * x``, ``np.cumsum(x)``, ``np.tensordot(A, x, 1)``, slicing) dispatches to
-    dask.array and stays lazy: the operator then builds a graph and computes nothing. A
-    function that returns a NumPy or CuPy array instead (e.g. one that calls
-    ``np.asarray(x)``) computes its input when it is called; its result is wrapped as a dask
-    array, with the input's chunks when the shapes agree (else with ``chunks``). Outputs are
-    returned as the functions make them (not cast to the operator's dtype), as in PyLops.
+    ``f`` and ``fc`` are called, as in PyLops, on the whole input in memory (a NumPy or
+    CuPy array of shape ``m`` or ``n``), in one task of the graph: building ``Op @ x``
+    computes nothing, and the result is what the function gives (bit for bit), cast to
+    ``result_type(dtype, x.dtype)`` and reshaped to the output's shape, in one chunk.
 
     The operator has no per-chunk kernel (``f`` is opaque): inside products and sums it is
     applied with dask.array expressions, and the solvers use their plain backend.
@@ -78,7 +76,7 @@ class FunctionOperator(LinearOperator):
     >>> def fc(y):                    # its adjoint: running sum from the end
     ...     return np.cumsum(y[::-1])[::-1]
     >>> A = pld.FunctionOperator(f, fc, 4)
-    >>> y = A @ da.arange(4.0, chunks=2)  # lazy: np.cumsum dispatches to dask
+    >>> y = A @ da.arange(4.0, chunks=2)  # lazy: f runs in one task when computed
     >>> y.compute()
     array([0., 1., 3., 6.])
     >>> (A.H @ da.ones(4, chunks=2)).compute()
@@ -118,19 +116,30 @@ class FunctionOperator(LinearOperator):
         return self._call(self.fc, "fc", x, self.dims)
 
     def _call(self, fn, which, x, dims_out):
-        """``fn(x)`` as a dask array of ``dims_out``'s size."""
-        y = fn(x)
-        what = f"{self.label}: {which}"
-        if not isinstance(y, da.Array):
-            if not is_array(y):
-                raise TypeError(f"{what} returned {type(y).__name__}; expected a dask, NumPy "
-                                "or CuPy array")
-            y = as_dask(y, x.chunks, what) if tuple(y.shape) == x.shape else self._wrap(y, what)
-        size = int(np.prod(dims_out))
-        if y.size != size:
-            raise ValueError(f"{what} returned an array of shape {y.shape}; expected shape "
-                             f"{dims_out} (or {size} elements)")
+        """``fn`` on the whole input, in one task: a dask array of ``dims_out``."""
+        dtype = np.result_type(self.dtype, x.dtype)
+        dims_in = tuple(x.shape)
+        whole = x.rechunk(-1) if x.ndim else x
+        y = da.map_blocks(_call_on_block, whole, fn=fn, what=f"{self.label}: {which}",
+                          dims_out=tuple(dims_out), out_dtype=dtype, dtype=dtype,
+                          chunks=tuple((d,) for d in dims_out), drop_axis=list(range(len(dims_in))),
+                          new_axis=list(range(len(dims_out))), meta=meta_like(x._meta, dtype, len(dims_out)),
+                          name=f"functionoperator-{which}-{tokenize(id(fn), x.name, dtype)}")
         return y
+
+
+def _call_on_block(x, fn, what, dims_out, out_dtype):
+    """``fn(x)`` on the in-memory input, as an array of ``dims_out`` and ``out_dtype``."""
+    y = fn(x)
+    if not is_array(y) and not hasattr(y, "__array__"):
+        raise TypeError(f"{what} returned {type(y).__name__}; expected a NumPy or CuPy array")
+    xp = get_array_module(x)
+    y = xp.asarray(y)
+    size = int(np.prod(dims_out))
+    if y.size != size:
+        raise ValueError(f"{what} returned an array of shape {y.shape}; expected shape "
+                         f"{dims_out} (or {size} elements)")
+    return y.reshape(dims_out).astype(out_dtype, copy=False)
 
 
 def _shape(v, what):
