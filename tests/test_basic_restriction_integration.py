@@ -165,3 +165,16 @@ def test_restriction_chunks():
     blocks = [b.compute() for b in xa.to_delayed().ravel()]
     assert all(isinstance(b, np.ndarray) for b in blocks) and not blocks[1].any() and not blocks[2].any()
     np.testing.assert_array_equal(xa.compute()[0], np.bincount([19, 3, 3, 0, 12], minlength=20))
+
+
+@pytest.mark.parametrize("dims,axis", [((10,), 0), ((6, 7), 0), ((6, 7), 1), ((4, 5, 6), 2)])
+def test_restriction_mask_like_pylops(dims, axis):
+    iava = np.array([0, 2, 3])
+    x = np.random.default_rng(4).standard_normal(dims)
+    ours, ref = pld.Restriction(dims, iava, axis=axis).mask(da.from_array(x)), \
+        pylops.Restriction(dims, iava, axis=axis).mask(x)
+    assert isinstance(ours, np.ma.MaskedArray) and ours.shape == dims
+    np.testing.assert_array_equal(ours.mask, ref.mask)
+    np.testing.assert_array_equal(ours.filled(0), ref.filled(0))
+    with pytest.raises(ValueError, match="repeated"):
+        pld.Restriction(dims, [1, 1], axis=axis).mask(x)

@@ -112,6 +112,27 @@ class Restriction(LinearOperator):
         dimsd[axis] = self.iava.size
         super().__init__(dims, dimsd, dtype, forceflat=forceflat, name=name, chunks=chunks)
 
+    def mask(self, x):
+        """The model with the samples that are not kept masked, as PyLops' ``Restriction.mask``:
+        a :class:`numpy.ma.MaskedArray` of shape ``dims`` (``x`` flat or N-D; a dask or CuPy
+        ``x`` is brought to memory).
+
+        Raises
+        ------
+        ValueError
+            If an index of ``iava`` is repeated.
+        """
+        if np.unique(self.iava).size != self.iava.size:
+            raise ValueError(f"{self.label}.mask: at least one index in iava is repeated, "
+                             "mask is not enabled")
+        x = x.compute() if hasattr(x, "compute") else x
+        x = np.asarray(x.get() if is_cupy(x) else x).reshape(self.dims)
+        y = np.ma.array(np.zeros(self.dims), mask=np.ones(self.dims), dtype=self.dtype)
+        xs, ys = np.swapaxes(x, self.axis, -1), np.swapaxes(y, self.axis, -1)
+        ys.mask[..., self.iava] = False
+        ys[..., self.iava] = xs[..., self.iava]
+        return np.swapaxes(ys, -1, self.axis)
+
     def _kernel(self, adjoint):
         ax = self.axis
         ascending = self.iava if self._ascending else None
