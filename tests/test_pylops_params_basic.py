@@ -276,6 +276,7 @@ def compare(Op, POp, x=None, y=None, dtype=None, rtol=None, chunkings=CHUNKINGS,
 def dot(Op, nr=None, nc=None, complexflag=0, rtol=1e-6, probs=None):
     """Our dot test, recorded in ``probs`` (raised when ``probs`` is None)."""
     try:
+        np.random.seed(10)  # as PyLops' tests: the same vectors every run
         ok = dottest(Op, nr, nc, complexflag=complexflag, rtol=rtol, raiseerror=False)
     except Exception as err:  # noqa: BLE001 - reported
         msg = f"dottest(complexflag={complexflag}) raised {_short(err)}"

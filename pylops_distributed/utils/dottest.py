@@ -43,7 +43,7 @@ def dottest(Op, nr=None, nc=None, rtol=1e-6, atol=1e-21, complexflag=0, raiseerr
     nc = Op.shape[1] if nc is None else nc
     if (nr, nc) != Op.shape:
         raise ValueError(f"dottest: nr, nc = {(nr, nc)} do not match {Op.label} shape {Op.shape}")
-    rng = np.random.default_rng()
+    rng = np.random  # NumPy's global generator, as PyLops' dottest: np.random.seed repeats it
     rdtype = np.ones(1, Op.dtype).real.dtype
     xp = np
     if backend == "cupy":
