@@ -139,3 +139,13 @@ def slice_wrapped(a, start, stop):
         return a[tuple(slice(s, e) for s, e in zip(start, stop))]
     idx = np.ix_(*[np.arange(s, e) % n for s, e, n in zip(start, stop, a.shape)])
     return a[idx]
+
+
+def box_inside(b, h):
+    """Whether box ``b`` (``(start, stop)``) lies in box ``h``."""
+    return all(a >= c for a, c in zip(b[0], h[0])) and all(a <= c for a, c in zip(b[1], h[1]))
+
+
+def box_hull(a, b):
+    """The smallest box holding boxes ``a`` and ``b``."""
+    return (tuple(min(x, y) for x, y in zip(a[0], b[0])), tuple(max(x, y) for x, y in zip(a[1], b[1])))

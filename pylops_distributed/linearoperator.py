@@ -20,11 +20,12 @@ from pylops_distributed._columns import matmat_kernel
 from pylops_distributed._forceflat import combine_forceflat
 from pylops_distributed._graph import apply_kernel, apply_terms, rechunk_whole
 from pylops_distributed._matrixviews import MatrixViews
+from pylops_distributed._reassigned_dims import ReassignableDims, native_shape
 from pylops_distributed.kernels import NoChunkKernel, StackKernel
 from pylops_distributed.stacked import StackedArray, split_input
 
 
-class LinearOperator(MatrixViews):
+class LinearOperator(MatrixViews, ReassignableDims):
     """Lazy linear operator on N-D chunked dask arrays.
 
     Parameters
@@ -86,40 +87,6 @@ class LinearOperator(MatrixViews):
 
     # --- shape --------------------------------------------------------------------------------
     @property
-    def dims(self):
-        """Shape of the model."""
-        return self._dims
-
-    @dims.setter
-    def dims(self, dims):
-        self._reshape("_dims", dims)
-
-    @property
-    def dimsd(self):
-        """Shape of the data."""
-        return self._dimsd
-
-    @dimsd.setter
-    def dimsd(self, dimsd):
-        self._reshape("_dimsd", dimsd)
-
-    def _reshape(self, attr, new):
-        """``Op.dims = ...`` after construction (a PyLops idiom): the same matrix, its input or
-        output seen with another shape of the same size."""
-        new, old = as_dims(new), getattr(self, attr)
-        if int(np.prod(new)) != int(np.prod(old)):
-            raise ValueError(f"{self.label}: cannot set {attr[1:]} to {new}: the size must stay "
-                             f"{int(np.prod(old))} (was {old})")
-        self.__dict__.setdefault("_native_dims", (self._dims, self._dimsd))
-        setattr(self, attr, new)
-
-    @property
-    def _reshaped(self):
-        """``(dims, dimsd)`` the operator was built with, when they were reassigned since."""
-        native = self.__dict__.get("_native_dims")
-        return native if native is not None and native != (self._dims, self._dimsd) else None
-
-    @property
     def shape(self):
         return (int(np.prod(self.dimsd)), int(np.prod(self.dims)))
 
@@ -164,20 +131,6 @@ class LinearOperator(MatrixViews):
             raise NoChunkKernel(f"{self.label}: dims/dimsd were set after construction (the "
                                 "operator is applied with reshapes around its own kernel)")
         return self._native_kernel(adjoint)
-
-    def _native_kernel(self, adjoint):
-        cache = self.__dict__.setdefault("_kernel_cache", {})
-        adjoint = bool(adjoint)
-        if adjoint not in cache:
-            with _native_shape(self):
-                try:
-                    cache[adjoint] = self._kernel(adjoint)
-                except NoChunkKernel as err:
-                    cache[adjoint] = err
-        out = cache[adjoint]
-        if isinstance(out, NoChunkKernel):
-            raise out
-        return out
 
     def _kernel(self, adjoint):
         raise NoChunkKernel(f"{self.label} has no chunk kernel")
@@ -239,7 +192,7 @@ class LinearOperator(MatrixViews):
         try:
             kernel = self._native_kernel(adjoint)
         except NoChunkKernel:
-            with _native_shape(self):
+            with native_shape(self):
                 y = (self._rmatvec if adjoint else self._matvec)(x)
         else:
             if isinstance(kernel, StackKernel):
@@ -397,24 +350,6 @@ class LinearOperator(MatrixViews):
         op = self @ Restriction(self.shape[1], cols, dtype=self.dtype).H
         op.forceflat = True  # flat outputs, as PyLops' column operator gives
         return op
-
-
-class _native_shape:
-    """Within: the operator's ``dims``/``dimsd`` as it was built (its kernels and ``_matvec``
-    were written for them), when they have been reassigned."""
-
-    def __init__(self, op):
-        self.op, self.saved = op, None
-
-    def __enter__(self):
-        native = self.op._reshaped
-        if native is not None:
-            self.saved = (self.op._dims, self.op._dimsd)
-            self.op._dims, self.op._dimsd = native
-
-    def __exit__(self, *exc):
-        if self.saved is not None:
-            self.op._dims, self.op._dimsd = self.saved
 
 
 def _flat(y):

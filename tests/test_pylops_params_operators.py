@@ -6,7 +6,7 @@ with and without ``edge``; every axis of 1-D/2-D/3-D models; every stencil kind)
 ``test_combine.py`` (VStack, HStack, Block, BlockDiag, also built from raw NumPy and SciPy
 matrices, with ``nproc`` and with R-linear blocks): ours against PyLops on the same inputs in
 one, several and uneven chunks, the dot test with PyLops' flags and tolerances, and PyLops'
-inversions with our ``lsqr`` against PyLops' (see ``test_pylops_params_basic.py``).
+inversions with our ``lsqr`` against PyLops' (see ``_pylops_params.py``).
 """
 
 import dask.array as da
@@ -14,9 +14,9 @@ import numpy as np
 import pylops
 import pytest
 import scipy.sparse
-from test_pylops_params_basic import (BASIC4, CHUNKINGS, INF, REAL2, as_numpy, cflag, check_op,
-                                      chunks_for, collect, params, rand, solve_lsqr)
-from test_pylops_params_basic import one_blas_thread  # noqa: F401 - module-wide fixture
+from _pylops_params import (BASIC4, CHUNKINGS, INF, REAL2, as_numpy, cflag, check_op,
+                            chunks_for, collect, params, rand, solve_lsqr)
+from _pylops_params import one_blas_thread  # noqa: F401 - module-wide fixture
 
 import pylops_distributed as pld
 
@@ -47,8 +47,8 @@ F32 = "float32"
 
 
 @pytest.mark.parametrize("kind,order", [("centered", 3), ("centered", 5), ("forward", 3),
-                                        ("backward", 3)], ids=["centered3", "centered5",
-                                                               "forward", "backward"])
+                              ("backward", 3)], ids=["centered3", "centered5",
+                                                     "forward", "backward"])
 @pytest.mark.parametrize("geom", _geoms(FIRST_GEOMS))
 @pytest.mark.parametrize("par", DPARS)
 @collect
@@ -153,7 +153,7 @@ def test_SecondDirectionalDerivative_verticalderivative(par):
     dims = (par["ny"], par["nx"])
     Fop = pld.FirstDerivative(dims, axis=0, edge=par["edge"], dtype=F32)
     F2dop = pld.SecondDirectionalDerivative(dims, v=np.array([1, 0]), edge=par["edge"],
-                                            dtype=F32)
+                                  dtype=F32)
     x = rand(dims, "float64", 9)
     lhs = (-(Fop.H * Fop) * x.ravel()).compute()
     rhs = (F2dop * x.ravel()).compute()
@@ -178,7 +178,7 @@ def test_Smoothing1D(par, keys):
     dims = tuple(par[k] for k in keys)
     axis = 0 if len(dims) == 1 else par["axis"]
     mk = lambda **kw: pld.Smoothing1D(nsmooth=5, dims=dims, axis=axis, dtype="float64",  # noqa
-                                      **kw)
+                            **kw)
     POp = pylops.Smoothing1D(nsmooth=5, dims=dims, axis=axis, dtype="float64")
     n = int(np.prod(dims))
     Op = check_op(mk, POp, "float64", n, n, rtol_dot=1e-3 if len(dims) == 3 else 1e-6)
@@ -201,7 +201,7 @@ def test_Smoothing2D(par, nd):
         dims = (par["nz"], par["ny"], par["nx"])
         axes = tuple(a for a in range(3) if a != par["axis"])
     mk = lambda **kw: pld.Smoothing2D(nsmooth=(5, 5), dims=dims, axes=axes,  # noqa: E731
-                                      dtype="float64", **kw)
+                            dtype="float64", **kw)
     POp = pylops.Smoothing2D(nsmooth=(5, 5), dims=dims, axes=axes, dtype="float64")
     n = int(np.prod(dims))
     Op = check_op(mk, POp, "float64", n, n, rtol_dot=1e-3 if nd == 2 else 1e-6)
@@ -245,7 +245,7 @@ def test_Restriction(par, names, axis):
     dims = tuple(par[n] for n in names)
     iava = _iava(dims[axis])
     mk = lambda **kw: pld.Restriction(dims, iava, axis=axis, inplace=par["inplace"],  # noqa: E731
-                                      dtype=par["dtype"], **kw)
+                            dtype=par["dtype"], **kw)
     POp = pylops.Restriction(dims, iava, axis=axis, inplace=par["inplace"], dtype=par["dtype"])
     Op = check_op(mk, POp, par["dtype"], POp.shape[0], POp.shape[1], complexflag=cflag(par))
     x = np.ones(dims) + par["imag"] * np.ones(dims)
@@ -325,7 +325,7 @@ def test_Kronecker_dense(par):
     Op = pld.Kronecker(pld.MatrixMult(G1, dtype=par["dtype"]),
                        pld.MatrixMult(G2, dtype=par["dtype"]), dtype=par["dtype"])
     np.testing.assert_array_almost_equal(as_numpy(Op * np.eye(par["nx"] ** 2)),
-                                         np.kron(G1, G2), decimal=3)
+                               np.kron(G1, G2), decimal=3)
 
 
 @pytest.mark.parametrize("par", REAL2)
@@ -457,7 +457,7 @@ def test_stack_multiproc(kind, par):
     """nproc=2 gives what PyLops' single-process stack gives."""
     G = _g(par, 0)
     mk = lambda **kw: getattr(pld, kind)(MULTI[kind](_mm(pld, G, par)), nproc=2,  # noqa: E731
-                                         dtype=par["dtype"], **kw)
+                               dtype=par["dtype"], **kw)
     POp = getattr(pylops, kind)(MULTI[kind](_mm(pylops, G, par)), dtype=par["dtype"])
     check_op(mk, POp, par["dtype"], POp.shape[0], POp.shape[1], complexflag=cflag(par))
 

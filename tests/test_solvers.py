@@ -319,6 +319,26 @@ def test_step_by_step_every_solver(scheduler, S):
     _close(x.compute(), ref, 1e-9)
 
 
+@pytest.mark.parametrize("S", [CGLS, LSQR])
+def test_parameters_changed_between_steps_are_read(scheduler, S):
+    """A parameter changed between manual steps applies to the next step, as in PyLops
+    (compiled steps are reused only for the same parameters)."""
+    A = _matrix("over", "float64")
+    y = A @ np.ones(30)
+    kw = dict(tol=0) if S is CGLS else dict(atol=0, btol=0)
+    ours, ref = S(pld.MatrixMult(da.from_array(A, chunks=(20, 30)))), getattr(
+        pylops.optimization.basic, S.__name__)(pylops.MatrixMult(A))
+    x = ours.setup(y, niter=12, check_every=3, **kw)
+    xr = ref.setup(y, niter=12, **kw)
+    for k in range(12):
+        if k == 4:
+            ours.damp = ref.damp = 2.0
+        if k == 8:
+            ours.damp = ref.damp = 0.0
+        x, xr = ours.step(x), ref.step(xr)
+    _close(x.compute(), xr, 1e-9)
+
+
 def test_step_by_step(scheduler):
     """PyLops' manual loop: setup, step, finalize (which checks the last step)."""
     A = _matrix("over", "float64")

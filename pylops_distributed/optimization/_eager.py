@@ -14,7 +14,7 @@ import dask.array as da
 import numpy as np
 
 from pylops_distributed.optimization._space import (PlainSpace, ROUND_TRIPS, State, Vec, as_scalar,
-                                                    scalar_value, _to_number)
+                                                    scalar_value, to_number)
 from pylops_distributed.stacked import StackedArray
 
 
@@ -81,22 +81,11 @@ class EagerSpace(PlainSpace):
         key = ("apply", adjoint, inputs)
         if key not in env:
             side_in, side_out = ("data", "model") if adjoint else ("model", "data")
-            arrays = [self._dask(self._eval(n, env), side_in, k) for k, n in enumerate(inputs)]
-            x = StackedArray(arrays) if len(arrays) > 1 else arrays[0]
-            if len(arrays) == 1 and self.stacked_data and adjoint:
-                x = StackedArray(arrays)
-            y = self.Op.rmatvec(x) if adjoint else self.Op.matvec(x)
-            out_comps = self.model if adjoint else self.data
-            blocks = list(y.blocks) if isinstance(y, StackedArray) else [y]
-            if len(blocks) != len(out_comps):
-                flat = y.ravel() if isinstance(y, StackedArray) else y.reshape(-1)
-                ends = np.cumsum([0] + [int(np.prod(c[1])) for c in out_comps])
-                blocks = [flat[a:b] for a, b in zip(ends[:-1], ends[1:])]
-            for k, (b, c) in enumerate(zip(blocks, out_comps)):
-                if b.shape == tuple(c[1]):
-                    self.block_chunks.setdefault((side_out, k), b.chunks)
-            values = dask.compute(*blocks)
-            env[key] = [np.asarray(v).reshape(c[1]) for v, c in zip(values, out_comps)]
+            blocks = self._apply_blocks(adjoint, [self._dask(self._eval(n, env), side_in, k)
+                                                  for k, n in enumerate(inputs)])
+            for k, b in enumerate(blocks):
+                self.block_chunks.setdefault((side_out, k), b.chunks)
+            env[key] = [np.asarray(v) for v in dask.compute(*blocks)]
         return env[key][i]
 
     def _scalar(self, node, env):
@@ -132,18 +121,18 @@ class EagerSpace(PlainSpace):
 
     def check_values(self, also=None):
         ROUND_TRIPS[0] += 1
-        return [_to_number(v) for v in self._checks], [_to_number(v) for v in (also or ())]
+        return [to_number(v) for v in self._checks], [to_number(v) for v in (also or ())]
 
     def fetch(self, *scalars, also=None):
         ROUND_TRIPS[0] += 1
         env = {}
-        out = [_to_number(self._scalar(as_scalar(s).node, env)) for s in scalars]
+        out = [to_number(self._scalar(as_scalar(s).node, env)) for s in scalars]
         if also is None:
             return out
-        return out, [_to_number(v) for v in also]
+        return out, [to_number(v) for v in also]
 
     def lazy(self, s):
-        return da.from_array(np.asarray(_to_number(self._scalar(s.node, {}))), chunks=())
+        return da.from_array(np.asarray(to_number(self._scalar(s.node, {}))), chunks=())
 
     def to_dask(self, v):
         blocks = [self._dask(self.values[n.args] if n.op == "leaf" else self._eval(n, {}), v.side, k)

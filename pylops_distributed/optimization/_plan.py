@@ -136,20 +136,30 @@ def scalar_deps(node):
     return out
 
 
-def signature(order, leaves):
+def signature(roots, leaves):
     """The structure of a step: equal signatures, equal plans. Only the leaves the step reads
     count; a scalar left pending by the previous step enters by its expression and the ids
     of its parts in the previous plan (not by that plan's identity: a check's plan and the
-    others leave the same pending scalars)."""
-    ids = {id(n): i for i, n in enumerate(order)}
-    sig = []
-    for n in order:
+    others leave the same pending scalars).
+
+    One walk of the graph (in :func:`topo`'s order), each node described by its operation,
+    parameters and the positions of its inputs: it runs at every step, before the plan is
+    looked up, so it is kept to one pass."""
+    ids, sig, used = {}, [], set()
+
+    def visit(n):
+        i = ids.get(id(n))
+        if i is not None:
+            return i
+        for m in _inputs(n):
+            visit(m)
         op, a = n.op, n.args
         if op == "lin":
             static = tuple((c if isinstance(c, (int, float, complex)) else ("s", ids[id(c.node)]),
                             ids[id(m)]) for c, m in a)
         elif op == "map":
-            static = (a[0], tuple(ids[id(m)] for m in a[1]), tuple(ids[id(m)] for m in a[2]), str(a[3]))
+            static = (a[0], tuple(ids[id(m)] for m in a[1]), tuple(ids[id(m)] for m in a[2]),
+                      str(a[3]))
         elif op == "apply":
             static = (a[0], a[1], tuple(ids[id(m)] for m in a[2]))
         elif op in ("fn", "pack"):
@@ -160,11 +170,17 @@ def signature(order, leaves):
             static = ()
         else:
             static = a
-        comp = getattr(n.comp, "index", None)
-        sig.append((op, static, comp))
-    used = sorted({n.args[0] for n in order if n.op in ("leaf", "sleaf")})
+            if op in ("leaf", "sleaf"):
+                used.add(a[0])
+        comp = n.comp
+        sig.append((op, static, None if comp is None else getattr(comp, "index", None)))
+        i = ids[id(n)] = len(sig) - 1
+        return i
+
+    for r in roots:
+        visit(r)
     prev = []
-    for k in used:
+    for k in sorted(used):
         v = leaves[k]
         prev.append((k, v[0]) + (_expr_signature(v[2], v[1].ids) if v[0] == "pending" else ()))
     return tuple(sig), tuple(prev)
@@ -534,3 +550,23 @@ def _imports(plan, stages, t, r, n, D, corners, stage_of):
     rp.imports[label] = entries
 
 
+def in_chunks(fwd, i, chunks):
+    """Model chunks as the forward kernels reading model block ``i`` want them."""
+    for row in fwd.terms:
+        for j, k in row:
+            if j == i:
+                return tuple(tuple(c) for c in k.in_chunks(chunks))
+    return tuple(tuple(c) for c in chunks)
+
+
+def exported_leaves(plan):
+    """``(leaf label, stage)`` of the committed vectors this plan exports pieces of."""
+    out = []
+    for t, st in enumerate(plan.stages, 1):
+        labels = set()
+        for rp in st.ranks:
+            for pkey, n, src in rp.exports:
+                if isinstance(pkey[0], tuple):
+                    labels.add(pkey[0])
+        out += [(label, t) for label in sorted(labels)]
+    return out

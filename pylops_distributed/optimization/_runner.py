@@ -138,19 +138,31 @@ def _closure(dsk, keys, done):
     return out
 
 
-def _is_key(arg, table):
+def is_key(arg, table):
+    """Whether ``arg`` is a task key of ``table`` (keys are tuples here)."""
     try:
-        return arg in table
-    except TypeError:  # e.g. a tuple of slices
+        return isinstance(arg, tuple) and arg in table
+    except TypeError:  # e.g. a tuple of slices or of arrays
         return False
+
+
+def run_kept(get, dsk, held, key=None):
+    """Run the tasks ``dsk`` kept for a local scheduler with ``get`` (and ``key``, whose
+    value is returned); in each list of ``held``, their keys are replaced by their values."""
+    want = list(dict.fromkeys(v for lst in held for v in lst if is_key(v, dsk)))
+    values = get(dsk, want + ([key] if key is not None else []))
+    got = dict(zip(want, values))
+    for lst in held:
+        lst[:] = [got[v] if is_key(v, got) else v for v in lst]
+    return values[-1] if key is not None else None
 
 
 def _substitute(arg, dsk, done, stack):
     if isinstance(arg, tuple) and arg and callable(arg[0]):
         return (arg[0],) + tuple(_substitute(a, dsk, done, stack) for a in arg[1:])
-    if isinstance(arg, tuple) and _is_key(arg, done):
+    if is_key(arg, done):
         return done[arg]
-    if isinstance(arg, tuple) and _is_key(arg, dsk):
+    if is_key(arg, dsk):
         stack.append(arg)
         return arg
     if isinstance(arg, list):

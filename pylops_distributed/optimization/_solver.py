@@ -80,6 +80,8 @@ class CheckedSolver(Solver):
 
     #: Whether the solver applies ``Op^H`` (CG does not).
     uses_adjoint = True
+    #: The attributes a step's graph depends on besides the state's structure.
+    step_params = ("damp",)
 
     def __init__(self, Op, callbacks=None):
         super().__init__(aslinearoperator(Op), callbacks)
@@ -196,15 +198,29 @@ class CheckedSolver(Solver):
 
     # --- loop ----------------------------------------------------------------------------------
     def _advance(self, show=False):
-        """One step; at a check, the check's scalars are computed with it."""
-        out = self._iterate(self.st)
-        self.iiter += 1
+        """One step; at a check, the check's scalars are computed with it.
+
+        The step is traced (``_iterate`` run on the state's handles) only until the space
+        knows it: our steps' graphs depend only on the state's structure and on the
+        solver's parameters (``step_params``), so later ones replay the compiled step."""
         niter = getattr(self, "niter", None)
-        if self.iiter % self.check_every == 0 or self.iiter == niter:
-            self.st = self.vs.commit(out, check=self._lazy_check(out, show))
+        check = (self.iiter + 1) % self.check_every == 0 or self.iiter + 1 == niter
+        key = (check, bool(show)) + tuple(getattr(self, p, None) for p in self.step_params)
+        st = self.vs.replay(key) if self._replayable() else None
+        if st is None:
+            out = self._iterate(self.st)
+            st = self.vs.commit(out, check=self._lazy_check(out, show) if check else None,
+                                replay_as=key)
+        self.st = st
+        self.iiter += 1
+        if check:
             self._check(show, planned=True)
-        else:
-            self.st = self.vs.commit(out)
+
+    def _replayable(self):
+        """Whether the step is one of ours (a subclass's own ``_iterate`` is traced every
+        time: it may depend on the iteration or on anything else)."""
+        owner = next(c for c in type(self).__mro__ if "_iterate" in vars(c))
+        return owner.__module__.startswith("pylops_distributed.optimization.")
 
     def step(self, x, show=False):
         r"""Run one lazy step; every ``check_every`` steps, check convergence (one round trip).

@@ -260,17 +260,34 @@ class Space:
         """Lazy first element of a vector (``x[0]`` in PyLops' tables)."""
         return Scalar(Node("first", (v.nodes[0],)))
 
-    def commit(self, outputs, check=None):
+    def commit(self, outputs, check=None, replay_as=None):
         """Make ``outputs`` (names -> handles or numbers) the new state; return it as leaf
         handles. ``check``: scalars of this step that :meth:`check_values` will bring back
-        (computed with the step, so the check adds no work to the cluster)."""
+        (computed with the step, so the check adds no work to the cluster). ``replay_as``:
+        a key under which :meth:`replay` may repeat this step."""
         self.step_count += 1
         outputs = {k: Scalar(_wrap(v)) if isinstance(v, numbers.Number) else v
                    for k, v in outputs.items()}
         self._commit(outputs, [as_scalar(c) for c in check or ()])
+        kinds = tuple((name, h.side if isinstance(h, Vec) else None) for name, h in outputs.items())
+        if replay_as is not None:
+            self._record(replay_as, kinds)
+        return self._leaf_state(kinds)
+
+    def replay(self, key):
+        """The state after one more step like the one committed with ``replay_as=key`` from
+        a state of the same structure, without tracing it again (a step whose graph depends
+        only on the structure of its state and on ``key``); ``None`` when no such step is
+        known, or the backend does not replay: the caller then traces and commits it."""
+        return None
+
+    def _record(self, key, kinds):
+        """Remember the step just committed under ``key`` (backends that replay)."""
+
+    def _leaf_state(self, kinds):
         st = State()
-        for name, h in outputs.items():
-            st[name] = self.leaf_vec(name, h.side) if isinstance(h, Vec) else self.leaf_scalar(name)
+        for name, side in kinds:
+            st[name] = self.leaf_vec(name, side) if side is not None else self.leaf_scalar(name)
         return st
 
 
@@ -357,26 +374,29 @@ class PlainSpace(Space):
             adjoint, i, inputs = node.args
             key = ("apply", adjoint, inputs)
             if key not in env:
-                arrays = [self._eval(n, env) for n in inputs]
-                x = StackedArray(arrays) if len(arrays) > 1 else arrays[0]
-                if len(arrays) == 1 and self.stacked_data and adjoint:
-                    x = StackedArray(arrays)
-                y = self.Op.rmatvec(x) if adjoint else self.Op.matvec(x)
-                out_comps = self.model if adjoint else self.data
-                blocks = list(y.blocks) if isinstance(y, StackedArray) else [y]
-                if len(blocks) != len(out_comps):  # a flat (forceflat) output, or one block stacked
-                    flat = y.ravel() if isinstance(y, StackedArray) else y.reshape(-1)
-                    ends = np.cumsum([0] + [int(np.prod(c[1])) for c in out_comps])
-                    if ends[-1] != flat.size:
-                        raise ValueError("operator output does not match the space's blocks")
-                    blocks = [flat[a:b] for a, b in zip(ends[:-1], ends[1:])]
-                env[key] = [b.reshape(c[1]) if b.shape != tuple(c[1]) else b
-                            for b, c in zip(blocks, out_comps)]
+                env[key] = self._apply_blocks(adjoint, [self._eval(n, env) for n in inputs])
             v = env[key][i]
         else:  # pragma: no cover
             raise ValueError(op)
         env[node] = v
         return v
+
+    def _apply_blocks(self, adjoint, arrays):
+        """``Op`` (``Op^H`` with ``adjoint``) of the dask blocks ``arrays``: one dask array per
+        block of the output side, in its shape (a flat output is cut into them)."""
+        x = StackedArray(arrays) if len(arrays) > 1 else arrays[0]
+        if len(arrays) == 1 and self.stacked_data and adjoint:
+            x = StackedArray(arrays)
+        y = self.Op.rmatvec(x) if adjoint else self.Op.matvec(x)
+        out_comps = self.model if adjoint else self.data
+        blocks = list(y.blocks) if isinstance(y, StackedArray) else [y]
+        if len(blocks) != len(out_comps):  # a flat (forceflat) output, or one block stacked
+            flat = y.ravel() if isinstance(y, StackedArray) else y.reshape(-1)
+            ends = np.cumsum([0] + [int(np.prod(c[1])) for c in out_comps])
+            if ends[-1] != flat.size:
+                raise ValueError("operator output does not match the space's blocks")
+            blocks = [flat[a:b] for a, b in zip(ends[:-1], ends[1:])]
+        return [b.reshape(c[1]) if b.shape != tuple(c[1]) else b for b, c in zip(blocks, out_comps)]
 
     def _coef(self, c, env):
         if isinstance(c, numbers.Number):
@@ -445,7 +465,7 @@ class PlainSpace(Space):
         :meth:`fetch_later`): one blocking round trip."""
         ROUND_TRIPS[0] += 1
         n = len(self._checks)
-        out = [_to_number(v) for v in dask.compute(*self._checks, *(also or ()))]
+        out = [to_number(v) for v in dask.compute(*self._checks, *(also or ()))]
         return out[:n], out[n:]
 
     def fetch(self, *scalars, also=None):
@@ -454,7 +474,7 @@ class PlainSpace(Space):
         ROUND_TRIPS[0] += 1
         env = {}
         vals = [self._scalar(as_scalar(s).node, env) for s in scalars]
-        out = [_to_number(v) for v in dask.compute(*vals, *(also or ()))]
+        out = [to_number(v) for v in dask.compute(*vals, *(also or ()))]
         if also is None:
             return out
         return out[:len(vals)], out[len(vals):]
@@ -488,7 +508,7 @@ def _meta0(meta, dtype=np.float64):
 
 
 def _call_numbers(fn, *args):
-    return fn(*[_to_number(a) for a in args])
+    return fn(*[to_number(a) for a in args])
 
 
 def _scalar_dtype(fn, args):
@@ -498,12 +518,12 @@ def _scalar_dtype(fn, args):
                                         if not isinstance(a, Delayed)])
 
 
-def _to_number(v):
+def to_number(v):
     """NumPy/CuPy scalars and 0-d arrays as Python floats (complex where complex)."""
     if type(v).__module__.split(".")[0] == "cupy":
         v = v.get()
     if isinstance(v, (list, tuple)):
-        return type(v)(_to_number(e) for e in v)
+        return type(v)(to_number(e) for e in v)
     v = np.asarray(v)
     v = v[()] if v.ndim == 0 else v
     if isinstance(v, np.ndarray):

@@ -88,12 +88,11 @@ class CGLS(CheckedSolver):
             x, s = x0, y - vs.matvec(x0)
             r = vs.rmatvec(s) - self.damp * x0
         q = vs.matvec(r)
-        return dict(x=x, s=s, c=r, q=q, kold=vs.sqnorm(r),
-                    qq=vs.sqnorm(q) + self.damp * vs.sqnorm(r))
+        return dict(x=x, s=s, c=r, q=q, kold=vs.sqnorm(r), qq=vs.sqnorm(q), cc=vs.sqnorm(r))
 
     def _iterate(self, st):
         vs, damp = self.vs, self.damp
-        a = st.kold / st.qq
+        a = st.kold / (st.qq + damp * st.cc)  # the damping of this step (PyLops reads it here)
         x = st.x + a * st.c
         s = st.s - a * st.q
         r = vs.rmatvec(s) - damp * x
@@ -101,7 +100,7 @@ class CGLS(CheckedSolver):
         b = k / st.kold
         c = r + b * st.c
         q = vs.matvec(c)
-        return dict(x=x, s=s, c=c, q=q, kold=k, qq=vs.sqnorm(q) + damp * vs.sqnorm(c))
+        return dict(x=x, s=s, c=c, q=q, kold=k, qq=vs.sqnorm(q), cc=vs.sqnorm(c))
 
     def _x(self):
         return self._output(self.vs.to_dask(self.st.x))

@@ -140,6 +140,8 @@ class LSQR(CheckedSolver):
     (``atol``, ``btol``, ``conlim``) are evaluated on the client at checks.
     """
 
+    step_params = ("damp", "calc_var")
+
     def __init__(self, Op, callbacks=None):
         super().__init__(Op, callbacks)
         self.msg = (
@@ -198,7 +200,8 @@ class LSQR(CheckedSolver):
         x = vs.zeros_like(vraw) if x0 is None else x0
         state = dict(x=x, w=vs.zeros_like(vraw), u=u, vraw=vraw, alfa2=vs.sqnorm(vraw),
                      beta=beta, bnorm=beta, anorm=0.0, w2=0.0, first=1.0, rhobar=0.0, phibar=0.0,
-                     ddnorm=0.0, xxnorm=0.0, z=0.0, cs2=-1.0, sn2=0.0, res2=0.0, arnorm0=0.0)
+                     ddnorm=0.0, xxnorm=0.0, z=0.0, cs2=-1.0, sn2=0.0, res2=0.0, arnorm0=0.0,
+                     damp=damp)
         if calc_var:
             state["var"] = vs.map(real_block, x, dtype=self._rdtype)
         self._start_state(state, self._input_norms(y, x0))
@@ -211,7 +214,8 @@ class LSQR(CheckedSolver):
 
     def _iterate(self, st):
         vs, damp = self.vs, self.damp
-        rot = call(rotate, st.first, st.alfa2, st.beta, st.w2, st.anorm, damp,
+        # the rotation of the previous iteration, with that iteration's damping
+        rot = call(rotate, st.first, st.alfa2, st.beta, st.w2, st.anorm, st.damp,
                    *[st[k] for k in _ROT], n=len(_OUT) + len(_ROT))
         t1, t2, inv_rho = rot[:3]
         alfa = sqrt(st.alfa2)
@@ -225,7 +229,7 @@ class LSQR(CheckedSolver):
         vraw = (1 / beta) * vs.rmatvec(u) - (beta * inv_alfa) * st.vraw
         out = dict(x=x, w=w, u=u, vraw=vraw, alfa2=vs.sqnorm(vraw), beta=beta, w2=vs.sqnorm(w),
                    anorm=call(anorm_update, st.anorm, st.alfa2, beta, damp),
-                   bnorm=st.bnorm, first=0.0)
+                   bnorm=st.bnorm, first=0.0, damp=damp)
         out.update(zip(_ROT, rot[len(_OUT):]))
         if self.calc_var:
             out["var"] = vs.map(add_abs2, st.var, st.w, scalars=(inv_rho,), dtype=self._rdtype)
@@ -242,7 +246,7 @@ class LSQR(CheckedSolver):
         if self._checked == self.iiter:
             t1, inv_rho = self._move
         else:
-            rot = call(rotate, st.first, st.alfa2, st.beta, st.w2, st.anorm, self.damp,
+            rot = call(rotate, st.first, st.alfa2, st.beta, st.w2, st.anorm, st.damp,
                        *[st[k] for k in _ROT], n=3)
             t1, inv_rho = vs.lazy(rot[0]), vs.lazy(rot[2])
         if name == "x":
@@ -252,15 +256,15 @@ class LSQR(CheckedSolver):
     # --- checks --------------------------------------------------------------------------------
     def _lazy_check(self, st, show):
         vs = self.vs
-        lazy = [st[k] for k in ("first", "alfa2", "beta", "w2", "anorm", "bnorm") + _ROT]
+        lazy = [st[k] for k in ("first", "alfa2", "beta", "w2", "anorm", "bnorm", "damp") + _ROT]
         if show:
             lazy += [vs.first(st["x"]), vs.first(st["w"])]
         return lazy
 
     def _on_check(self, values, show):
-        first, alfa2, beta, w2, anorm, bnorm = values[:6]
-        rot = values[6:6 + len(_ROT)]
-        out = dict(zip(_OUT + _ROT, rotate(first, alfa2, beta, w2, anorm, self.damp, *rot)))
+        first, alfa2, beta, w2, anorm, bnorm, damp = values[:7]
+        rot = values[7:7 + len(_ROT)]
+        out = dict(zip(_OUT + _ROT, rotate(first, alfa2, beta, w2, anorm, damp, *rot)))
         self._move = (out["t1"], out["inv_rho"])
         self.anorm, self.bnorm = anorm, bnorm
         self.alfa, self.beta = math.sqrt(max(alfa2, 0.0)), beta
