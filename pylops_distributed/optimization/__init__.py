@@ -4,6 +4,9 @@
     cgls / CGLS     Conjugate gradient least squares.
     lsqr / LSQR     LSQR (Paige and Saunders).
 
+    leastsquares    PyLops' regularized least squares: normal_equations_inversion,
+                    regularized_inversion, preconditioned_inversion (and classes).
+
 Each solver is written once against a small vector space (``_space``): with operators that
 have chunk kernels an iteration is a few tasks per chunk (``_fused``), otherwise dask.array
 expressions. Nothing but a few scalars comes back to the client, and only every
