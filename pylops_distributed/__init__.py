@@ -11,4 +11,4 @@ from pylops_distributed.basicoperators import *  # noqa: F401,F403
 from pylops_distributed.signalprocessing import *  # noqa: F401,F403
 from pylops_distributed import basicoperators, optimization, signalprocessing, utils
 
-__version__ = "0.1.0"
+__version__ = "1.0.0.dev0"

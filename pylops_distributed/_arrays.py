@@ -47,6 +47,7 @@ def as_dask(x, chunks=None, opname="operator"):
     if isinstance(x, da.Array):
         out = x
     elif isinstance(x, np.ndarray) or is_cupy(x):
+        check_numeric(x.dtype, opname)  # before dask's chunking, which cannot size objects
         out = da.from_array(x, chunks=DEFAULT_CHUNKS if chunks is None else chunks, asarray=False)
     else:
         raise TypeError(

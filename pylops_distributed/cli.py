@@ -20,6 +20,8 @@ import signal
 import sys
 import time
 
+from pylops_distributed import __version__
+
 __all__ = ["main"]
 
 EPILOG_START = """examples:
@@ -215,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Clusters for pylops_distributed: print job scripts, start local clusters, "
                     "report running ones. Python: pylops_distributed.cluster.get_client(CONFIG).",
     )
+    parser.add_argument("--version", action="version", version=f"pylops-distributed {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 

@@ -111,6 +111,9 @@ def test_connect_forms():
     ("local", {"security": {"ca-file": "/no/ca.pem", "cert": "/no/c.pem"}}, ValueError,
      "files not found"),
     ("local", {"wait_timeout": -1}, ValueError, "wait_timeout"),
+    ("slurm", {"memory": 32}, ValueError, r"memory=32 has no unit.*memory=\"32GiB\""),
+    ("pbs", {"memory": "16"}, ValueError, "has no unit"),
+    ("tpc://127.0.0.1:8786", {}, ValueError, r"unknown address scheme 'tpc://'.*tcp://"),
 ])
 def test_bad_configs_fail_before_starting(config, kwargs, exc, match):
     with pytest.raises(exc, match=match):
@@ -259,6 +262,25 @@ def test_job_script_refuses_local():
 
 
 # ------------------------------------------------------------------------------------- CLI
+def test_cli_version_and_module_entry_point():
+    """`pylops-distributed --version` and `python -m pylops_distributed --version`; the version
+    sorts above the 2020 predecessor's 0.2.0 on the package index."""
+    from packaging.version import Version
+
+    import pylops_distributed
+
+    assert Version(pylops_distributed.__version__) > Version("0.2.0")
+    for cmd in ([CLI], [sys.executable, "-m", "pylops_distributed"]):
+        out = subprocess.run([*cmd, "--version"], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and out.stdout.strip() == (
+            f"pylops-distributed {pylops_distributed.__version__}")
+
+
+def test_cli_job_script_memory_without_unit_is_one_clear_line():
+    out = _cli("job-script", "slurm", "--memory", "32", check=False)
+    assert out.returncode == 1 and "--memory 32GiB" in out.stderr and "converted" not in out.stderr
+
+
 def test_cli_entry_point_help():
     out = _cli("--help")
     assert out.stdout.startswith("usage: pylops-distributed")

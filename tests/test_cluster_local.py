@@ -128,6 +128,21 @@ def test_cli_info_reports_workers(dask_cli_cluster):
     assert '"total_threads": 2' in out.stdout
 
 
+def test_get_client_refused_address_says_what_to_check():
+    """Nothing listens there: the error names the address, the timeout and how to change it."""
+    import socket
+
+    import dask
+
+    with socket.socket() as s:  # a free port, closed again: connections are refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        with pytest.raises(OSError, match=rf"127.0.0.1:{port} within 2s.*scheduler running.*"
+                                          "timeouts.connect"):
+            get_client(f"tcp://127.0.0.1:{port}")
+
+
 def test_get_client_missing_scheduler_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="dask scheduler --scheduler-file"):
         get_client(f"scheduler-file:{tmp_path}/none.json")

@@ -259,6 +259,25 @@ def test_nan_appearing_in_iterate_raises(scheduler, fused):
             cgls(Op, y, niter=20, check_every=5)
 
 
+@pytest.mark.parametrize("fn,kwargs", [
+    (cg, dict(niter=-3)), (cg, dict(tol=-1.0)), (cgls, dict(niter=-3)), (cgls, dict(damp=-1.0)),
+    (cgls, dict(tol=-1e-3)), (lsqr, dict(niter=-1)), (lsqr, dict(damp=-0.5)),
+    (lsqr, dict(atol=-1.0)), (lsqr, dict(niter=float("nan"))),
+])
+def test_negative_parameters_raise_before_any_compute(fn, kwargs):
+    A = _matrix("square", "float64")
+    Op = pld.MatrixMult(da.from_array(A, chunks=(10, 40)))
+    name = next(iter(kwargs))
+    with dask.config.set(scheduler="sync"), pytest.raises(ValueError, match=f"{name} must be >= 0"):
+        fn(Op, np.ones(40), **kwargs)
+
+
+def test_object_dtype_data_is_a_clear_error():
+    Op = pld.MatrixMult(np.eye(3))
+    with pytest.raises(TypeError, match="dtype object is not numeric"):
+        cgls(Op, np.array([1, "a", 2], dtype=object))
+
+
 def test_bad_check_every():
     with pytest.raises(ValueError, match="check_every must be an integer >= 1"):
         cgls(pld.MatrixMult(np.eye(3)), np.ones(3), check_every=0)

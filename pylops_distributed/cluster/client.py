@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import dask
+
 from distributed import Client
 
 from .configs import ClusterSpec, resolve_config
@@ -157,10 +159,19 @@ def get_client(config: str | os.PathLike = "local", **overrides) -> Client:
                 "it to appear before calling get_client"
             )
         kwargs = {"security": spec.security} if spec.security is not None else {}
-        if spec.kind == "address":
-            client = Client(spec.address, **kwargs)
-        else:
-            client = Client(scheduler_file=spec.scheduler_file, **kwargs)
+        where = spec.address or f"the scheduler in {spec.scheduler_file}"
+        try:
+            if spec.kind == "address":
+                client = Client(spec.address, **kwargs)
+            else:
+                client = Client(scheduler_file=spec.scheduler_file, **kwargs)
+        except (OSError, TimeoutError) as err:
+            timeout = dask.config.get("distributed.comm.timeouts.connect")
+            raise (TimeoutError if isinstance(err, TimeoutError) else OSError)(
+                f"could not connect to {where} within {timeout} ({err}); is a scheduler running "
+                "there (`pylops-distributed start`, `dask scheduler`) and is the address right? "
+                "To wait less or longer: dask.config.set({'distributed.comm.timeouts.connect': "
+                "'5s'})") from err
         try:
             _wait(client, spec.n_workers or 0, spec)
         except BaseException:

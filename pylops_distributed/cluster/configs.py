@@ -164,6 +164,12 @@ def _classify(config: str | os.PathLike) -> tuple[str, str]:
         return "scheduler-file", config[len("scheduler-file:"):]
     if config.startswith(ADDRESS_SCHEMES):
         return "address", config
+    scheme, sep, _ = config.partition("://")
+    if sep and scheme.isalnum():  # an address with a scheme dask does not know (a typo?)
+        raise ValueError(
+            f"{config!r}: unknown address scheme {scheme + '://'!r}; a scheduler address starts "
+            f"with one of {', '.join(ADDRESS_SCHEMES)}, e.g. get_client(\"tcp://127.0.0.1:8786\")"
+        )
     if config.endswith((".yaml", ".yml")) or os.sep in config:
         return "path", config
     return "name", config

@@ -200,6 +200,11 @@ def _make_job(spec, scheduler: str | None = None, name: str = "pylops-worker"):
 
 def validate_jobqueue_options(spec) -> None:
     """Build the job (not submitted, no scheduler) so every bad option fails before any start."""
+    memory = spec.options.get("memory")
+    if memory is not None and str(memory).strip().replace(".", "", 1).isdigit():
+        # dask-jobqueue would read a bare number as bytes and fail in its string formatting
+        raise ValueError(f"memory={memory!r} has no unit: give the memory per job with one, e.g. "
+                         f"memory=\"{memory}GiB\" (CLI: --memory {memory}GiB)")
     _make_job(spec)
 
 

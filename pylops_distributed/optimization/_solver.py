@@ -87,10 +87,15 @@ class CheckedSolver(Solver):
         super().__init__(aslinearoperator(Op), callbacks)
 
     # --- inputs and space ----------------------------------------------------------------------
-    def _inputs(self, y, x0, check_every):
+    def _inputs(self, y, x0, check_every, **params):
+        """Check and load the inputs; ``params``: numbers that must not be negative (niter,
+        damp, tolerances), checked before anything is built."""
         name = type(self).__name__
         if int(check_every) < 1:
             raise ValueError(f"{name}: check_every must be an integer >= 1, got {check_every!r}")
+        for key, value in params.items():
+            if value is not None and not value >= 0:
+                raise ValueError(f"{name}: {key} must be >= 0, got {value!r}")
         self.check_every = int(check_every)
         self.y, self._flat = as_vector(y, self.Op.dimsd, self.Op.chunks, f"{name}: y")
         self.y = _stack_like_kernel(self.Op, self.y, True)

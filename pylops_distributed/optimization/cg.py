@@ -66,7 +66,7 @@ class CG(CheckedSolver):
         x : dask.array.Array
             Initial guess.
         """
-        self._inputs(y, x0, check_every)
+        self._inputs(y, x0, check_every, niter=niter, damp=damp, tol=tol)
         self.niter, self.damp, self.tol, self.preallocate = niter, damp, tol, preallocate
         vs, y, x0 = self._load()
         if x0 is None:

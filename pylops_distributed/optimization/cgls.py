@@ -66,7 +66,7 @@ class CGLS(CheckedSolver):
         x : dask.array.Array or StackedArray
             Initial guess.
         """
-        self._inputs(y, x0, check_every)
+        self._inputs(y, x0, check_every, niter=niter, damp=damp, tol=tol)
         self.niter, self.tol, self.preallocate = niter, tol, preallocate
         self.damp = damp ** 2.0
         vs, y, x0 = self._load()

@@ -188,7 +188,8 @@ class LSQR(CheckedSolver):
         x : dask.array.Array or StackedArray
             Initial guess.
         """
-        self._inputs(y, x0, check_every)
+        self._inputs(y, x0, check_every, niter=niter, damp=damp, atol=atol, btol=btol,
+                     conlim=conlim)
         self.damp, self.atol, self.btol, self.conlim = damp, atol, btol, conlim
         self.niter, self.calc_var, self.preallocate = niter, calc_var, preallocate
         self.ctol = 1.0 / conlim if conlim > 0 else 0.0

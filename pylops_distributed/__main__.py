@@ -1,0 +1,7 @@
+"""``python -m pylops_distributed``: the ``pylops-distributed`` command (``--version``, clusters)."""
+
+import sys
+
+from pylops_distributed.cli import main
+
+sys.exit(main())
