@@ -208,8 +208,7 @@ class CheckedSolver(Solver):
         The step is traced (``_iterate`` run on the state's handles) only until the space
         knows it: our steps' graphs depend only on the state's structure and on the
         solver's parameters (``step_params``), so later ones replay the compiled step."""
-        niter = getattr(self, "niter", None)
-        check = (self.iiter + 1) % self.check_every == 0 or self.iiter + 1 == niter
+        check = self._check_at(self.iiter + 1)
         key = (check, bool(show)) + tuple(getattr(self, p, None) for p in self.step_params)
         st = self.vs.replay(key) if self._replayable() else None
         if st is None:
@@ -220,6 +219,10 @@ class CheckedSolver(Solver):
         self.iiter += 1
         if check:
             self._check(show, planned=True)
+
+    def _check_at(self, it):
+        """Whether iteration ``it`` ends with a check."""
+        return it % self.check_every == 0 or it == getattr(self, "niter", None)
 
     def _replayable(self):
         """Whether the step is one of ours (a subclass's own ``_iterate`` is traced every

@@ -1,0 +1,146 @@
+"""ISTA and FISTA (``optimization.sparsity``) against PyLops' on the same problems, checks only
+every ``check_every`` iterations, and clear errors for what is not supported."""
+
+import math
+
+import dask
+import dask.array as da
+import numpy as np
+import pylops
+import pytest
+from distributed import Client
+from pylops.optimization import sparsity as psp
+
+import pylops_distributed as pld
+from pylops_distributed.optimization import _space
+from pylops_distributed.optimization.sparsity import FISTA, ISTA, fista, ista
+
+PAIRS = [pytest.param(ista, psp.ista, id="ista"), pytest.param(fista, psp.fista, id="fista")]
+
+
+def _sparse_problem(dtype, seed=0):
+    """A 30 x 50 Gaussian matrix and a 3-sparse model."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((30, 50))
+    if np.dtype(dtype).kind == "c":
+        A = A + 1j * rng.standard_normal((30, 50))
+    A = A.astype(dtype)
+    xt = np.zeros(50, dtype=dtype)
+    xt[[3, 17, 40]] = [1.0, -2.0, 1.5]
+    Op = pld.MatrixMult(da.from_array(A, chunks=(10, 50)), dtype=dtype)
+    return Op, pylops.MatrixMult(A, dtype=dtype), A @ xt, xt
+
+
+def _close(a, b, rtol):
+    a, b = np.asarray(a), np.asarray(b)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max())
+
+
+@pytest.mark.parametrize("ours,theirs", PAIRS)
+@pytest.mark.parametrize("kind", ["soft", "hard", "half"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
+def test_like_pylops(scheduler, ours, theirs, kind, dtype):
+    """Same iterate and same cost (at our checks) as PyLops, step size from Op.eigs as PyLops."""
+    Op, POp, y, _ = _sparse_problem(dtype)
+    kw = dict(niter=25, eps=0.5, tol=0, threshkind=kind)
+    x, it, cost = ours(Op, y, check_every=10, **kw)
+    xr, itr, costr = theirs(POp, y, **kw)
+    rtol = 1e-3 if dtype == "float32" else 1e-8
+    assert it == itr == 25 and len(cost) == 3  # checks at 10, 20 and 25
+    _close(x.compute(), xr, rtol)
+    _close(cost, np.asarray(costr)[[9, 19, 24]], rtol)
+
+
+@pytest.mark.parametrize("ours,theirs", PAIRS)
+def test_recovers_the_sparse_model(ours, theirs):
+    Op, POp, y, _ = _sparse_problem("float64")
+    with dask.config.set(scheduler="threads"):
+        x = ours(Op, da.from_array(y, chunks=10), niter=400, eps=0.1, tol=0)[0].compute()
+    assert np.flatnonzero(np.abs(x) > 0.5).tolist() == [3, 17, 40]
+    _close(x, theirs(POp, y, niter=400, eps=0.1, tol=0)[0], 1e-8)
+
+
+@pytest.mark.parametrize("ours,theirs", PAIRS)
+def test_stencil_operator_x0_decay_and_alpha(ours, theirs):
+    """A chunked 2-D smoothing (halos across chunks), an initial guess, a decaying threshold
+    and a given step: PyLops' iterate."""
+    dims = (24, 20)
+    rng = np.random.default_rng(1)
+    xt = np.where(rng.random(dims) > 0.95, rng.standard_normal(dims), 0.0)
+    POp = pylops.Smoothing2D((3, 3), dims)
+    Op = pld.Smoothing2D((3, 3), dims)
+    y = (POp @ xt.ravel()).reshape(dims)
+    x0 = 0.01 * rng.standard_normal(dims)
+    decay = np.linspace(1.0, 0.2, 30)
+    kw = dict(niter=30, eps=0.05, tol=0, alpha=0.9, decay=decay)
+    with dask.config.set(scheduler="threads"):
+        x = ours(Op, da.from_array(y, chunks=(8, 20)), x0=da.from_array(x0, chunks=(8, 20)),
+                 check_every=7, **kw)[0]
+        assert x.shape == dims
+        x = x.compute()
+    xr = theirs(POp, y.ravel(), x0=x0.ravel(), **kw)[0]
+    _close(x.ravel(), xr, 1e-9)
+
+
+@pytest.mark.parametrize("ours,theirs", PAIRS)
+def test_tol_and_rtol_stop_at_a_check(ours, theirs):
+    Op, POp, y, _ = _sparse_problem("float64")
+    with dask.config.set(scheduler="threads"):
+        x, it, cost = ours(Op, y, niter=100, eps=0.5, tol=1e3, check_every=5)
+    assert it == 5 and len(cost) == 1  # the first check meets tol
+    _close(x.compute(), theirs(POp, y, niter=5, eps=0.5, tol=0)[0], 1e-9)
+    # rtol: the cost below rtol times the first iteration's cost (iteration 1 is a check then)
+    ref_cost = theirs(POp, y, niter=100, eps=0.5, tol=0)[2]
+    rtol = 0.5 * (ref_cost[20] / ref_cost[0] + ref_cost[30] / ref_cost[0])  # met from 21 to 30
+    with dask.config.set(scheduler="threads"):
+        solver = (ISTA if ours is ista else FISTA)(Op)
+        solver.solve(y, niter=100, eps=0.5, tol=0, rtol=rtol, check_every=10)
+    assert solver.cost_iters[0] == 1 and solver.iiter == 30
+
+
+@pytest.mark.parametrize("ours,theirs", PAIRS)
+def test_monitorres_raises_like_pylops(ours, theirs):
+    """A step too long: the residual grows; both raise, naming the same iteration."""
+    Op, POp, y, _ = _sparse_problem("float64")
+    kw = dict(niter=20, eps=0.5, tol=0, alpha=1.0, monitorres=True)
+    with pytest.raises(ValueError, match="residual increasing") as theirs_err:
+        theirs(POp, y, **kw)
+    with dask.config.set(scheduler="threads"), \
+            pytest.raises(ValueError, match="residual increasing") as ours_err:
+        ours(Op, y, check_every=10, **kw)
+    assert str(ours_err.value).split(" due")[0].split()[-1] == \
+        str(theirs_err.value).split(" due")[0].split()[-1]
+
+
+def test_fista_round_trips_on_process_cluster(process_client, monkeypatch):
+    """At most niter / check_every + 3 blocking round trips (the step size is given)."""
+    niter, every = 50, 10
+    Op, _, y, _ = _sparse_problem("float64")
+    gathers = [0]
+    orig = Client.gather
+
+    def gather(client, *args, **kwargs):
+        gathers[0] += 1
+        return orig(client, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "gather", gather)
+    with process_client.as_current():
+        yd = process_client.persist(da.from_array(y, chunks=10))
+        before = _space.ROUND_TRIPS[0]
+        x, it, cost = fista(Op, yd, niter=niter, eps=0.1, alpha=0.01, tol=0, check_every=every)
+        trips = _space.ROUND_TRIPS[0] - before
+    assert it == niter and isinstance(x, da.Array)
+    assert gathers[0] <= math.ceil(niter / every) + 3 and trips <= math.ceil(niter / every) + 1
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    (dict(threshkind="soft-percentile", perc=10), NotImplementedError, "percentile"),
+    (dict(threshkind="medium"), ValueError, "threshkind must be"),
+    (dict(SOp=pld.Identity(50)), NotImplementedError, "SOp"),
+    (dict(eps=-1.0), ValueError, "eps must be >= 0"),
+    (dict(niter=30, decay=np.ones(5)), ValueError, "decay has 5 values"),
+])
+def test_unsupported_and_bad_arguments(kwargs, exc, match):
+    Op, _, y, _ = _sparse_problem("float64")
+    with dask.config.set(scheduler="sync"), pytest.raises(exc, match=match):
+        ista(Op, y, **kwargs)
