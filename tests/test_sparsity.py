@@ -112,6 +112,20 @@ def test_monitorres_raises_like_pylops(ours, theirs):
         str(theirs_err.value).split(" due")[0].split()[-1]
 
 
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+@pytest.mark.parametrize("ours,theirs", PAIRS)
+def test_a_step_too_long_stops_with_an_infinite_cost(ours, theirs, dtype):
+    """alpha far too large: the cost overflows; the solver stops (no error) with Inf as its last
+    cost, as PyLops' CostNanInfCallback makes it."""
+    Op, POp, y, _ = _sparse_problem(dtype)
+    kw = dict(niter=100, eps=0.1, alpha=1e5, tol=0)
+    with dask.config.set(scheduler="threads"):
+        _, it, cost = ours(Op, y, **kw)
+    _, itr, costr = theirs(POp, y, **kw)
+    assert np.isinf(cost[-1]) and np.isinf(costr[-1])
+    assert itr <= it < 100 and it - itr < 10  # stopped at the check after PyLops' iteration
+
+
 def test_fista_round_trips_on_process_cluster(process_client, monkeypatch):
     """At most niter / check_every + 3 blocking round trips (the step size is given)."""
     niter, every = 50, 10
@@ -135,7 +149,8 @@ def test_fista_round_trips_on_process_cluster(process_client, monkeypatch):
 
 @pytest.mark.parametrize("kwargs,exc,match", [
     (dict(threshkind="soft-percentile", perc=10), NotImplementedError, "percentile"),
-    (dict(threshkind="medium"), ValueError, "threshkind must be"),
+    (dict(threshkind="medium"), ValueError, "`threshkind` must be"),
+    (dict(threshkind="half-percentile"), ValueError, "Provide a percentile"),
     (dict(SOp=pld.Identity(50)), NotImplementedError, "SOp"),
     (dict(eps=-1.0), ValueError, "eps must be >= 0"),
     (dict(niter=30, decay=np.ones(5)), ValueError, "decay has 5 values"),

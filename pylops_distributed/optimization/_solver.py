@@ -82,6 +82,8 @@ class CheckedSolver(Solver):
     uses_adjoint = True
     #: The attributes a step's graph depends on besides the state's structure.
     step_params = ("damp",)
+    #: NaN or Inf at a check raises (else the solver's ``_on_check`` deals with it).
+    raise_on_nonfinite = True
 
     def __init__(self, Op, callbacks=None):
         super().__init__(aslinearoperator(Op), callbacks)
@@ -188,7 +190,7 @@ class CheckedSolver(Solver):
             self._extras = None
             self._on_first_check(first)
         bad = [v for v in np.ravel(np.asarray(values, dtype=complex)) if not np.isfinite(v)]
-        if bad:
+        if bad and self.raise_on_nonfinite:
             since = max(self._checked, 0)
             v = bad[0].real if bad[0].imag == 0 else bad[0]
             raise FloatingPointError(

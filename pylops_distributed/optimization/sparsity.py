@@ -43,6 +43,15 @@ def _first_increase(bad, normresold, r2, k):
     return k if math.sqrt(max(r2, 0.0)) > normresold else -1
 
 
+def _first_nonfinite(inf, r2):
+    """The first data cost that is not finite (0: none yet). A NaN from overflow (complex
+    ``inf * z`` has a NaN part) counts as Inf, as NumPy's norm reports it (``hypot(inf, nan)``
+    is ``inf``)."""
+    if inf != 0:
+        return inf
+    return 0.0 if math.isfinite(r2) else math.inf
+
+
 def _normres(r2):
     return math.sqrt(max(r2, 0.0))
 
@@ -72,6 +81,7 @@ class ISTA(CheckedSolver):
     """
 
     step_params = ("alpha", "thresh", "threshkind", "monitorres")
+    raise_on_nonfinite = False  # a cost that overflows stops the solver, as PyLops' callback
 
     def memory_usage(self, show=False, unit="B"):
         return predicted_memory(type(self).__name__, self.Op, 3, 2, show, unit)
@@ -121,13 +131,16 @@ class ISTA(CheckedSolver):
             Initial guess.
         """
         name = type(self).__name__
+        if threshkind in _PERCENTILE and perc is None:
+            raise ValueError(f"{name}: Provide a percentile when choosing hard-percentile, "
+                             "soft-percentile, or half-percentile thresholding")
         if threshkind in _PERCENTILE:
             raise NotImplementedError(
                 f"{name}: threshkind={threshkind!r} needs the percentile of the whole model at "
                 "every iteration, which is not available on chunks yet; use 'soft', 'hard' or "
                 "'half' (with decay= to change the threshold over the iterations)")
         if threshkind not in _thresholds.KINDS:
-            raise ValueError(f"{name}: threshkind must be hard, soft, half, hard-percentile, "
+            raise ValueError(f"{name}: `threshkind` must be hard, soft, half, hard-percentile, "
                              f"soft-percentile, or half-percentile, got {threshkind}")
         if SOp is not None:
             raise NotImplementedError(
@@ -147,7 +160,7 @@ class ISTA(CheckedSolver):
         vs, y, x0 = self._load()
         self._ynorm = None
         state = self._start(vs, y, x0)
-        state["y"] = y
+        state.update(y=y, inf=0.0)
         if decay is not None or monitorres:
             state["k"] = 0
         if monitorres:
@@ -181,7 +194,9 @@ class ISTA(CheckedSolver):
         return vs.map(_thresholds.KINDS[self.threshkind], xu, scalars=(t,))
 
     def _bookkeeping(self, out, st, r2):
-        """The iteration counter and the residual monitor, when they are in the state."""
+        """The first non-finite data cost (0: none yet), the iteration counter and the
+        residual monitor (when they are in the state)."""
+        out["inf"] = call(_first_nonfinite, st.inf, r2)
         if "k" in st:
             out["k"] = st.k + 1
         if self.monitorres:
@@ -207,7 +222,7 @@ class ISTA(CheckedSolver):
     def _lazy_check(self, st, show):
         vs = self.vs
         lazy = [st["r2"], st["dx2"], vs.dot(vs.map(_thresholds.unit, st["x"]), st["x"]),
-                st["bad"] if self.monitorres else -1]
+                st["bad"] if self.monitorres else -1, st["inf"]]
         if show:
             lazy.append(vs.first(st["x"]))
         return lazy
@@ -218,10 +233,16 @@ class ISTA(CheckedSolver):
     def _on_check(self, values, show):
         if self.iiter == 0:
             return
-        r2, dx2, l1, bad = values[:4]
+        r2, dx2, l1, bad, inf = values[:5]
         if bad >= 0:
             raise ValueError(f"{type(self).__name__} stopped at iteration {int(bad)} due to "
                              "residual increasing, consider modifying eps and/or alpha...")
+        if inf != 0:  # the cost overflowed: stop there, as PyLops' CostNanInfCallback
+            self.cost.append(float(np.real(inf)))
+            self.cost_iters.append(self.iiter)
+            self.xupdate = math.nan
+            self._converged = True
+            return
         costdata = 0.5 * r2
         self.cost.append(float(costdata + self.eps * np.real(l1)))
         self.cost_iters.append(self.iiter)
@@ -231,7 +252,7 @@ class ISTA(CheckedSolver):
                 or (self.rtol1 > 0 and self.cost[-1] < self.rtol1 * self._ynorm)):
             self._converged = True
         if show:
-            x0 = values[4]
+            x0 = values[5]
             strx = f"  {x0:1.2e}   " if isinstance(x0, complex) else f"     {x0:11.4e}        "
             print(f"{self.iiter:6g} " + strx
                   + f"{costdata:10.3e}   {self.cost[-1]:9.3e}  {self.xupdate:10.3e}")
