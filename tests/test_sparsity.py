@@ -13,7 +13,7 @@ from pylops.optimization import sparsity as psp
 
 import pylops_distributed as pld
 from pylops_distributed.optimization import _space
-from pylops_distributed.optimization.sparsity import FISTA, ISTA, fista, ista
+from pylops_distributed.optimization.sparsity import FISTA, ISTA, fista, ista, linearized_bregman
 
 PAIRS = [pytest.param(ista, psp.ista, id="ista"), pytest.param(fista, psp.fista, id="fista")]
 
@@ -159,3 +159,56 @@ def test_unsupported_and_bad_arguments(kwargs, exc, match):
     Op, _, y, _ = _sparse_problem("float64")
     with dask.config.set(scheduler="sync"), pytest.raises(exc, match=match):
         ista(Op, y, **kwargs)
+
+
+# --- linearized Bregman --------------------------------------------------------------------------
+
+def _bregman_reference(A, y, niter, thresh, alpha=None):
+    """Linearized Bregman with the dynamic step, written out in NumPy."""
+    def soft(z):
+        a = np.abs(z)
+        return np.where(a > 0, np.maximum(a - thresh, 0) / np.where(a > 0, a, 1) * z, 0)
+
+    z = np.zeros(A.shape[1], dtype=np.result_type(A, y))
+    x = soft(z)
+    for _ in range(niter):
+        r = A @ x - y
+        g = A.conj().T @ r
+        t = np.vdot(r, r).real / np.vdot(g, g).real if alpha is None else alpha
+        z = z - t * g
+        x = soft(z)
+    return x
+
+
+@pytest.mark.parametrize("alpha", [None, 0.002])
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_linearized_bregman_like_numpy(scheduler, dtype, alpha):
+    Op, _, y, xt = _sparse_problem(dtype)
+    A = Op.A.compute() if hasattr(Op.A, "compute") else Op.A
+    x, it, cost = linearized_bregman(Op, da.from_array(y, chunks=10), niter=60, thresh=0.5,
+                                     alpha=alpha, tol=0, check_every=20)
+    assert it == 60 and len(cost) == 3
+    _close(x.compute(), _bregman_reference(A, y, 60, 0.5, alpha), 1e-8)
+    if alpha is None:  # the dynamic step recovers the support
+        x = linearized_bregman(Op, y, niter=300, thresh=0.5, tol=0)[0].compute()
+        assert np.flatnonzero(np.abs(x) > 0.5).tolist() == [3, 17, 40]
+
+
+def test_linearized_bregman_stencil_operator_and_tol():
+    """A chunked 2-D smoothing: the NumPy reference's iterate; a large tol stops at the first
+    check."""
+    dims = (24, 20)
+    rng = np.random.default_rng(2)
+    xt = np.where(rng.random(dims) > 0.95, rng.standard_normal(dims), 0.0)
+    POp = pylops.Smoothing2D((3, 3), dims)
+    y = POp @ xt.ravel()
+    with dask.config.set(scheduler="threads"):
+        x, it, _ = linearized_bregman(pld.Smoothing2D((3, 3), dims),
+                                      da.from_array(y.reshape(dims), chunks=(8, 20)), niter=25,
+                                      thresh=0.05, tol=0, check_every=10)
+        assert x.shape == dims
+        _close(x.compute().ravel(), _bregman_reference(POp.todense(), y, 25, 0.05), 1e-8)
+        _, it, cost = linearized_bregman(pld.Smoothing2D((3, 3), dims), y, niter=100,
+                                         thresh=0.05, tol=1e6, check_every=10)
+    assert it == 10 and len(cost) == 1
+
