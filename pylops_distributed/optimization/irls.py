@@ -18,7 +18,8 @@ from pylops_distributed.basicoperators.identity import Identity
 from pylops_distributed.basicoperators.vstack import VStack
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization.cgls import cgls
-from pylops_distributed.optimization.leastsquares import _check_engine, _solver_kwargs, _vector
+from pylops_distributed.optimization.leastsquares import (_check_engine, _solver_kwargs, _vector,
+                                                          scipy_lsqr_defaults)
 from pylops_distributed.optimization.lsqr import lsqr
 from pylops_distributed.stacked import StackedArray
 
@@ -103,11 +104,7 @@ class IRLS(Solver):
     def _solve(self, Op, y, x0, engine, kwargs, damp=None):
         """Our LSQR (PyLops' default engine: SciPy's lsqr and its defaults) or CGLS."""
         kw, use_lsqr = _solver_kwargs(kwargs, type(self).__name__, lsqr_allowed=True)
-        if engine is None and "niter" not in kw:
-            kw.setdefault("niter", 2 * Op.shape[1])
-            kw.setdefault("atol", 1e-6)
-            kw.setdefault("btol", 1e-6)
-            use_lsqr = True
+        use_lsqr = scipy_lsqr_defaults(kw, engine, Op.shape[1], use_lsqr)
         if damp is not None:
             kw["damp"] = damp
         if use_lsqr:

@@ -21,7 +21,8 @@ refused with a clear error. The estimate has the shape PyLops gives for the same
 default (as SciPy's), the model's shape ``Op.dims`` with ``engine="pylops"``. SciPy's argument
 names are understood: ``maxiter`` and ``iter_lim`` are ``niter``; ``iter_lim``, ``atol``,
 ``btol`` or ``conlim`` select our LSQR (the solver SciPy would have run) for the regularized
-and preconditioned problems.
+and preconditioned problems, which by default (no ``niter``, no ``engine``) run our LSQR with
+SciPy's defaults, as PyLops runs SciPy's.
 """
 
 import numbers
@@ -317,10 +318,23 @@ def _least_squares(solver, Op, data, x, engine, show, kwargs):
     name = type(solver).__name__
     _check_engine(engine, name)
     kw, use_lsqr = _solver_kwargs(kwargs, name, lsqr_allowed=True)
+    use_lsqr = scipy_lsqr_defaults(kw, engine, Op.shape[1], use_lsqr)
     kw["show"] = kw.get("show", False) or show
     x0 = None if x is None else _vector(x, Op.dims, f"{name}: x0")
     out = (lsqr if use_lsqr else cgls)(Op, data, x0=x0, **kw)
     return (_shaped(out[0], engine, Op.dims), *out[1:5])
+
+
+def scipy_lsqr_defaults(kw, engine, ncols, scipy_names=False):
+    """PyLops' default engine runs SciPy's lsqr with its defaults: with ``engine=None`` and no
+    iteration count, or SciPy's argument names (``scipy_names``), our LSQR with the same
+    (``iter_lim`` twice the unknowns, ``atol = btol = 1e-6``, no variance) where not given.
+    Returns whether LSQR is to be used."""
+    if engine is not None or ("niter" in kw and not scipy_names):
+        return scipy_names
+    kw.update(niter=kw.get("niter", 2 * int(ncols)), atol=kw.get("atol", 1e-6),
+              btol=kw.get("btol", 1e-6), calc_var=kw.get("calc_var", False))
+    return True
 
 
 def normal_equations_inversion(Op, y, Regs, x0=None, Weight=None, dataregs=None, epsI=0.0,

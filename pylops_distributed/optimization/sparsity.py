@@ -6,6 +6,8 @@ only at checks.
     linearized_bregman / LinearizedBregman
                     Linearized Bregman with the dynamic step (sparsity-promoting LSRTM).
     irls / IRLS     Iteratively reweighted least squares (:mod:`.irls`).
+    splitbregman / SplitBregman
+                    Split Bregman for mixed L2-L1 problems (:mod:`.splitbregman`).
 
 They minimise :math:`\tfrac12\|\mathbf{y} - \mathbf{Op}\,\mathbf{x}\|_2^2 + \epsilon\,
 \|\mathbf{x}\|_p` with ``threshkind`` ``"soft"`` (:math:`p = 1`), ``"hard"`` (:math:`p = 0`) or
@@ -26,12 +28,13 @@ import numpy as np
 from pylops_distributed._arrays import is_cupy
 from pylops_distributed.optimization import _thresholds
 from pylops_distributed.optimization.irls import IRLS, irls
+from pylops_distributed.optimization.splitbregman import SplitBregman, splitbregman
 from pylops_distributed.optimization._solver import CheckedSolver, predicted_memory
 from pylops_distributed.optimization._space import call, safe_div, sqrt
 from pylops_distributed.stacked import StackedArray
 
-__all__ = ["ISTA", "FISTA", "IRLS", "LinearizedBregman", "ista", "fista", "irls",
-           "linearized_bregman"]
+__all__ = ["ISTA", "FISTA", "IRLS", "LinearizedBregman", "SplitBregman", "ista", "fista", "irls",
+           "linearized_bregman", "splitbregman"]
 
 _PERCENTILE = ("hard-percentile", "soft-percentile", "half-percentile")
 
