@@ -85,3 +85,21 @@ def test_bad_arguments(kwargs, match):
         power_iteration(pld.Identity(4), **kwargs)
     with pytest.raises(ValueError, match="square"):
         power_iteration(pld.MatrixMult(np.ones((3, 4))))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+@pytest.mark.parametrize("diag", [[3.0, 1.0, 2.0, 0.5], [-3.0, 1.0, 2.0, 0.5]])
+def test_same_start_and_stop_as_pylops(dtype, diag):
+    """np.random.seed gives PyLops' start vector, and PyLops' stopping test as written (a
+    negative estimate never passes it): same estimate, vector and iteration count."""
+    with dask.config.set(scheduler="threads"):
+        np.random.seed(0)
+        maxeig, b, it = power_iteration(pld.Diagonal(np.array(diag, dtype=dtype)), niter=200,
+                                        tol=1e-6, dtype=dtype, check_every=7)
+        b = b.compute()
+    np.random.seed(0)
+    ref, bref, itref = pylops_power_iteration(pylops.Diagonal(np.array(diag, dtype=dtype)),
+                                              niter=200, tol=1e-6, dtype=dtype)
+    assert it == itref
+    np.testing.assert_allclose(maxeig, ref, rtol=1e-12)
+    np.testing.assert_allclose(b, bref, rtol=1e-10, atol=1e-12)

@@ -124,6 +124,10 @@ def test_a_step_too_long_stops_with_an_infinite_cost(ours, theirs, dtype):
     _, itr, costr = theirs(POp, y, **kw)
     assert np.isinf(cost[-1]) and np.isinf(costr[-1])
     assert itr <= it < 100 and it - itr < 10  # stopped at the check after PyLops' iteration
+    with dask.config.set(scheduler="threads"):  # checked every step: PyLops' iteration
+        _, it, cost = ours(Op, y, check_every=1, **kw)
+    assert it == itr and np.isinf(cost[-1]) and np.isfinite(cost[-2])
+    np.testing.assert_allclose(cost[:-1], costr[:-1], rtol=1e-6)
 
 
 def test_fista_round_trips_on_process_cluster(process_client, monkeypatch):
@@ -212,3 +216,39 @@ def test_linearized_bregman_stencil_operator_and_tol():
                                          thresh=0.05, tol=1e6, check_every=10)
     assert it == 10 and len(cost) == 1
 
+
+
+def test_thresholds_like_pylops_on_special_values():
+    """Zeros, NaN, Inf and ordinary values, real and complex: PyLops' thresholds."""
+    from pylops.optimization import cls_sparsity as ref
+
+    from pylops_distributed.optimization import _thresholds
+
+    real = np.array([0.0, np.nan, np.inf, -np.inf, 0.3, -2.0, 5.0, 1e-300])
+    for x in (real, real + 1j * real[::-1]):
+        for ours, theirs in ((_thresholds.soft, ref._softthreshold),
+                             (_thresholds.hard, ref._hardthreshold),
+                             (_thresholds.half, ref._halfthreshold)):
+            with np.errstate(all="ignore"):
+                expected = theirs(x.copy(), 0.5)
+                got = ours(x, 0.5)
+            np.testing.assert_allclose(got, expected, rtol=1e-12, equal_nan=True)
+
+
+def test_array_step_and_pylops_callbacks():
+    """alpha as a one-element array (1 / Op.eigs(...) gives one) and PyLops' cost callbacks,
+    which read the cost after every step: PyLops' iterate and stop."""
+    from pylops.optimization.callback import CostToInitialCallback
+
+    Op, POp, y, _ = _sparse_problem("float64")
+    alpha = 1.0 / np.abs((POp.H @ POp).eigs(neigs=1, symmetric=True))
+    with dask.config.set(scheduler="threads"):
+        x = ista(Op, y, niter=12, eps=0.5, alpha=alpha, tol=0)[0].compute()
+        np.testing.assert_allclose(x, psp.ista(POp, y, niter=12, eps=0.5, alpha=float(alpha[0]),
+                                               tol=0)[0], rtol=1e-9, atol=1e-12)
+        ours = FISTA(Op, callbacks=[CostToInitialCallback(0.2)])
+        ours.solve(y, niter=100, eps=0.5, tol=0)
+    theirs = psp.FISTA(POp, callbacks=[CostToInitialCallback(0.2)])
+    theirs.solve(y, niter=100, eps=0.5, tol=0)
+    assert ours.iiter == theirs.iiter < 100
+    np.testing.assert_allclose(ours.cost, theirs.cost, rtol=1e-9)

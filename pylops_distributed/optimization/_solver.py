@@ -58,6 +58,11 @@ def _stack_like_kernel(Op, v, data):
     return StackedArray(split_flat(v.reshape(-1), shapes))
 
 
+def as_float(v):
+    """A Python float of a number or a one-element array (``damp=np.array(0.5)``)."""
+    return float(np.real(np.asarray(v).ravel()[0]))
+
+
 def real_dtype(dtype):
     return np.empty(0, dtype).real.dtype
 
@@ -212,7 +217,11 @@ class CheckedSolver(Solver):
         solver's parameters (``step_params``), so later ones replay the compiled step."""
         check = self._check_at(self.iiter + 1)
         key = (check, bool(show)) + tuple(getattr(self, p, None) for p in self.step_params)
-        st = self.vs.replay(key) if self._replayable() else None
+        try:
+            hash(key)
+        except TypeError:  # an array-valued parameter: trace every step
+            key = None
+        st = self.vs.replay(key) if key is not None and self._replayable() else None
         if st is None:
             out = self._iterate(self.st)
             st = self.vs.commit(out, check=self._lazy_check(out, show) if check else None,

@@ -23,12 +23,14 @@ def hard(x, thresh):
 
 
 def soft(x, thresh):
-    """:math:`\\max(|x| - thresh, 0)\\,x/|x|` (prox of the l1 norm; complex: the phase kept)."""
+    """:math:`\max(|x| - thresh, 0)` with the sign (complex: the phase) of ``x`` (prox of the
+    l1 norm); NaN and Inf stay NaN and Inf."""
     xp = get_array_module(x)
-    a = xp.abs(x)
-    shrunk = xp.maximum(a - _value(thresh), 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = xp.where(a > 0, shrunk / xp.where(a > 0, a, 1) * x, 0)
+    shrunk = xp.maximum(xp.abs(x) - _value(thresh), 0)
+    if x.dtype.kind == "c":
+        out = shrunk * xp.exp(1j * xp.angle(x))
+    else:
+        out = xp.sign(x) * shrunk
     return out.astype(x.dtype, copy=False)
 
 
@@ -40,7 +42,7 @@ def half(x, thresh):
     xp = get_array_module(x)
     t = _value(thresh)
     a = xp.abs(x)
-    keep = a > (54 ** (1 / 3) / 4) * t ** (2 / 3)
+    keep = ~(a <= (54 ** (1 / 3) / 4) * t ** (2 / 3))  # (NaN kept: it stays NaN)
     safe = xp.where(keep, a, 1)  # the formula only where it is defined and used
     arg = xp.clip((t / 8) * (safe / 3) ** (-1.5), -1, 1)
     phi = (2 / 3) * xp.arccos(arg)

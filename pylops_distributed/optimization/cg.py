@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 
-from pylops_distributed.optimization._solver import CheckedSolver, is_complex, predicted_memory
+from pylops_distributed.optimization._solver import (CheckedSolver, as_float, is_complex,
+                                                    predicted_memory)
 
 
 class CG(CheckedSolver):
@@ -67,7 +68,7 @@ class CG(CheckedSolver):
             Initial guess.
         """
         self._inputs(y, x0, check_every, niter=niter, damp=damp, tol=tol)
-        self.niter, self.damp, self.tol, self.preallocate = niter, damp, tol, preallocate
+        self.niter, self.damp, self.tol, self.preallocate = niter, as_float(damp), tol, preallocate
         vs, y, x0 = self._load()
         if x0 is None:
             x, r = vs.zeros_like(y), y

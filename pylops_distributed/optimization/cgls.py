@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 
-from pylops_distributed.optimization._solver import CheckedSolver, is_complex, predicted_memory
+from pylops_distributed.optimization._solver import (CheckedSolver, as_float, is_complex,
+                                                    predicted_memory)
 
 
 class CGLS(CheckedSolver):
@@ -68,7 +69,7 @@ class CGLS(CheckedSolver):
         """
         self._inputs(y, x0, check_every, niter=niter, damp=damp, tol=tol)
         self.niter, self.tol, self.preallocate = niter, tol, preallocate
-        self.damp = damp ** 2.0
+        self.damp = as_float(damp) ** 2.0
         vs, y, x0 = self._load()
         state = self._start(vs, y, x0)
         extras = self._input_norms(y, x0)

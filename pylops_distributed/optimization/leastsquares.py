@@ -18,7 +18,9 @@ chunk kernel. Nothing is computed before the solver's first check.
 solvers with ``engine="pylops"``. Here both the default (``None``) and ``"pylops"`` run ours;
 SciPy's solvers would gather the problem on the client, so ``"scipy"`` given explicitly is
 refused with a clear error. The estimate has the shape PyLops gives for the same call: flat by
-default (as SciPy's), the model's shape ``Op.dims`` with ``engine="pylops"``. SciPy's argument
+default (as SciPy's), with a flat ``x0`` and from ``preconditioned_inversion``, else the model's
+shape ``Op.dims`` with ``engine="pylops"``. Without ``niter``, the normal equations run our CG
+with SciPy's ``cg`` defaults and test (``maxiter``, ``rtol``, ``atol``). SciPy's argument
 names are understood: ``maxiter`` and ``iter_lim`` are ``niter``; ``iter_lim``, ``atol``,
 ``btol`` or ``conlim`` select our LSQR (the solver SciPy would have run) for the regularized
 and preconditioned problems, which by default (no ``niter``, no ``engine``) run our LSQR with
@@ -106,9 +108,11 @@ def _vector(v, dims, what):
     return v
 
 
-def _shaped(x, engine, dims):
-    """PyLops' shape for the estimate: flat by default (SciPy's), ``dims`` with its own engine."""
-    return x.ravel() if engine is None else x.reshape(dims)
+def _shaped(x, engine, dims, x0=None):
+    """PyLops' shape for the estimate: flat by default (SciPy's) or from a flat ``x0``,
+    ``dims`` with its own engine."""
+    flat = engine is None or (getattr(x0, "ndim", None) == 1 and len(dims) > 1)
+    return x.ravel() if flat else x.reshape(dims)
 
 
 def RegularizedOperator(Op, Regs, epsRs=(1,)):
@@ -202,12 +206,30 @@ class NormalEquationsInversion(_Wrapper):
     def run(self, x, engine=None, show=False, **kwargs_solver):
         """Solve with CG from ``x`` (``None``: zeros); returns ``(xinv, istop)`` (``istop``
         is ``None``, as PyLops' with its own solver)."""
-        _check_engine(engine, type(self).__name__)
-        kw, _ = _solver_kwargs(kwargs_solver, type(self).__name__, lsqr_allowed=False)
+        name = type(self).__name__
+        _check_engine(engine, name)
+        kwargs_solver = dict(kwargs_solver)
+        if engine is None and "niter" not in kwargs_solver:  # SciPy's cg, as PyLops' default
+            kwargs_solver = self._scipy_cg(kwargs_solver)
+        kw, _ = _solver_kwargs(kwargs_solver, name, lsqr_allowed=False)
         kw["show"] = kw.get("show", False) or show
-        x0 = None if x is None else _vector(x, self.Op.dims, f"{type(self).__name__}: x0")
+        x0 = None if x is None else _vector(x, self.Op.dims, f"{name}: x0")
         xinv = cg(self.Op_normal, self.y_normal, x0=x0, **kw)[0]
-        return _shaped(xinv, engine, self.Op.dims), None
+        return _shaped(xinv, engine, self.Op.dims, x), None
+
+    def _scipy_cg(self, kw):
+        """SciPy's cg arguments and defaults as ours: ``maxiter`` (default ten times the
+        unknowns) is ``niter``; its test :math:`\|r\| \le \max(rtol\,\|b\|, atol)` (``tol``
+        meaning ``atol``, as PyLops passes it; ``rtol`` 1e-5) is our CG's on
+        :math:`\|r\|^2` (one round trip for :math:`\|b\|`)."""
+        if "maxiter" not in kw and "niter" not in kw:
+            kw["niter"] = 10 * int(self.Op.shape[1])
+        if "tol" in kw and "atol" not in kw:
+            kw["atol"] = kw.pop("tol")
+        atol, rtol = kw.pop("atol", 0.0), kw.pop("rtol", 1e-5)
+        bnorm = float(da.linalg.norm(self.y_normal.ravel()).compute()) if rtol > 0 else 0.0
+        kw["tol"] = max(rtol * bnorm, atol) ** 2
+        return kw
 
     def solve(self, y, Regs, x0=None, Weight=None, dataregs=None, epsI=0, epsRs=None,
               NRegs=None, epsNRs=None, engine=None, show=False, **kwargs_solver):
@@ -302,8 +324,8 @@ class PreconditionedInversion(_Wrapper):
     def run(self, x, engine=None, show=False, **kwargs_solver):
         """Solve for ``p`` from ``x`` (an initial ``p``; ``None``: zeros); returns
         ``(P p, istop, itn, r1norm, r2norm)``."""
-        p, *info = _least_squares(self, self.POp, self.y, x, "pylops", show, kwargs_solver)
-        return (_shaped(self.P.matvec(p), engine, self.Op.dims), *info)
+        p, *info = _least_squares(self, self.POp, self.y, x, engine, show, kwargs_solver)
+        return (self.P.matvec(p).ravel(), *info)  # flat, as PyLops' (its p is flat)
 
     def solve(self, y, P, x0=None, engine=None, show=False, **kwargs_solver):
         _check_engine(engine, type(self).__name__)
@@ -322,7 +344,7 @@ def _least_squares(solver, Op, data, x, engine, show, kwargs):
     kw["show"] = kw.get("show", False) or show
     x0 = None if x is None else _vector(x, Op.dims, f"{name}: x0")
     out = (lsqr if use_lsqr else cgls)(Op, data, x0=x0, **kw)
-    return (_shaped(out[0], engine, Op.dims), *out[1:5])
+    return (_shaped(out[0], engine, Op.dims, x), *out[1:5])
 
 
 def scipy_lsqr_defaults(kw, engine, ncols, scipy_names=False):
@@ -374,8 +396,7 @@ def preconditioned_inversion(Op, y, P, x0=None, engine=None, show=False, **kwarg
     Returns
     -------
     xinv, istop, itn, r1norm, r2norm
-        As PyLops (``xinv = P p`` a dask array, flat, or of shape ``Op.dims`` with
-        ``engine="pylops"``).
+        As PyLops (``xinv = P p`` a flat dask array).
     """
     return PreconditionedInversion(Op).solve(y, P, x0=x0, engine=engine, show=show,
                                              **kwargs_solver)

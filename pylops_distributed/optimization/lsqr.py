@@ -6,7 +6,8 @@ import dask.array as da
 import numpy as np
 
 from pylops_distributed.optimization._elementwise import add_square, lincomb
-from pylops_distributed.optimization._solver import CheckedSolver, is_complex, predicted_memory
+from pylops_distributed.optimization._solver import (CheckedSolver, as_float, is_complex,
+                                                    predicted_memory)
 from pylops_distributed.optimization._space import call, sqrt
 from pylops_distributed.stacked import StackedArray
 
@@ -190,6 +191,7 @@ class LSQR(CheckedSolver):
         """
         self._inputs(y, x0, check_every, niter=niter, damp=damp, atol=atol, btol=btol,
                      conlim=conlim)
+        damp = as_float(damp)
         self.damp, self.atol, self.btol, self.conlim = damp, atol, btol, conlim
         self.niter, self.calc_var, self.preallocate = niter, calc_var, preallocate
         self.ctol = 1.0 / conlim if conlim > 0 else 0.0

@@ -60,6 +60,14 @@ def _first_nonfinite(inf, r2):
     return 0.0 if math.isfinite(r2) else math.inf
 
 
+def _real_number(v, what, name):
+    """A Python float of a number or a one-element array (PyLops accepts ``1 / Op.eigs(...)``)."""
+    a = np.asarray(v)
+    if a.size != 1:
+        raise ValueError(f"{name}: {what} must be a number, got an array of shape {a.shape}")
+    return float(np.real(a.ravel()[0]))
+
+
 def _normres(r2):
     return math.sqrt(max(r2, 0.0))
 
@@ -160,7 +168,7 @@ class ISTA(CheckedSolver):
         self.niter, self.eps, self.tol, self.rtol, self.rtol1 = niter, eps, tol, rtol, rtol1
         self.threshkind, self.perc, self.monitorres = threshkind, perc, monitorres
         self.preallocate, self.eigsdict = preallocate, dict(eigsdict or {})
-        self.alpha = self._step_size() if alpha is None else alpha
+        self.alpha = self._step_size() if alpha is None else _real_number(alpha, "alpha", name)
         self.thresh = eps * self.alpha * 0.5
         self.decay = decay
         self._thresh_at = (None if decay is None else
@@ -202,9 +210,9 @@ class ISTA(CheckedSolver):
         return vs.map(_thresholds.KINDS[self.threshkind], xu, scalars=(t,))
 
     def _bookkeeping(self, out, st, r2):
-        """The first non-finite data cost (0: none yet), the iteration counter and the
-        residual monitor (when they are in the state)."""
-        out["inf"] = call(_first_nonfinite, st.inf, r2)
+        """The first non-finite data cost (0: none yet; from the cost's ``out["r2"]``), the
+        iteration counter and the residual monitor on ``r2`` (when they are in the state)."""
+        out["inf"] = call(_first_nonfinite, st.inf, out["r2"])
         if "k" in st:
             out["k"] = st.k + 1
         if self.monitorres:
@@ -225,7 +233,8 @@ class ISTA(CheckedSolver):
 
     # --- checks --------------------------------------------------------------------------------
     def _check_at(self, it):
-        return super()._check_at(it) or (it == 1 and self.rtol > 0)
+        # PyLops' callbacks read the cost after every step: with callbacks, every step is a check
+        return super()._check_at(it) or (it == 1 and self.rtol > 0) or bool(self.callbacks)
 
     def _lazy_check(self, st, show):
         vs = self.vs
