@@ -46,11 +46,6 @@ MAX_BATCH = 200
 MAX_DEFERRED = 2000
 
 
-def owner_axis(chunks):
-    """The chunks along the axis ranks are merged on."""
-    return chunks[_layout.merge_axis(chunks)]
-
-
 class NotFusable(Exception):
     """The problem cannot run on the fused backend (the message says why)."""
 
@@ -170,9 +165,8 @@ class FusedSpace(Space):
         if R0 == 1:
             return fine, None
         ref = next(i for i, ch in enumerate(fine) if int(np.prod([len(c) for c in ch])) == R0)
-        order = [ref] + [i for i in range(len(fine)) if i != ref]
         run_homes = None
-        n = len(owner_axis(fine[ref]))
+        n = len(_layout.owner_axis(fine[ref]))
         if self.runner.distributed:
             xs = list(x0.blocks) if isinstance(x0, StackedArray) else [x0]
             arrays = (ys + xs) if not self.square else ys
@@ -188,17 +182,7 @@ class FusedSpace(Space):
         else:
             threads = dask.config.get("num_workers", None) or os.cpu_count() or 1
             runs = _layout.even_runs(n, 1 if max(sizes) <= _layout.LOCAL_ONE_RANK else threads)
-        res = _layout.coarsen([fine[i] for i in order], runs)
-        new = list(fine)
-        if res is not None:
-            for i, ch in zip(order, res):
-                new[i] = ch
-        elif len(runs) != n and run_homes is not None:  # not merged (other grids): a rank a chunk
-            run_homes = [run_homes[k] for k, (a, b) in enumerate(runs) for _ in range(a, b)]
-            runs = [(i, i + 1) for i in range(n)]
-        if run_homes is None:
-            return new, None
-        return new, _layout.rank_homes(fine[ref], runs, run_homes)
+        return _layout.apply_runs(fine, ref, runs, run_homes)
 
     # --- inputs --------------------------------------------------------------------------------
     def inputs(self, **arrays):

@@ -34,6 +34,11 @@ def merge_axis(chunks):
     return next((a for a, c in enumerate(chunks) if len(c) > 1), None)
 
 
+def owner_axis(chunks):
+    """The chunks along the axis ranks are merged on."""
+    return chunks[merge_axis(chunks)]
+
+
 def even_runs(n, parts):
     parts = max(1, min(parts, n))
     edges = np.linspace(0, n, parts + 1).round().astype(int)
@@ -123,6 +128,24 @@ def rank_homes(ref_chunks, runs, run_homes):
     ax = merge_axis(ref_chunks)
     coarse = [len(runs) if a == ax else len(c) for a, c in enumerate(ref_chunks)]
     return [run_homes[idx[ax]] for idx in np.ndindex(*coarse)]
+
+
+def apply_runs(fine, ref, runs, run_homes):
+    """The ranks' blocks of every vector block (``fine``: the user's chunks, ``ref`` the block
+    whose chunks ``runs`` group) and, with ``run_homes``, each rank's worker (else None)."""
+    order = [ref] + [i for i in range(len(fine)) if i != ref]
+    n = len(owner_axis(fine[ref]))
+    res = coarsen([fine[i] for i in order], runs)
+    new = list(fine)
+    if res is not None:
+        for i, ch in zip(order, res):
+            new[i] = ch
+    elif len(runs) != n and run_homes is not None:  # not merged (other grids): a rank a chunk
+        run_homes = [run_homes[k] for k, (a, b) in enumerate(runs) for _ in range(a, b)]
+        runs = [(i, i + 1) for i in range(n)]
+    if run_homes is None:
+        return new, None
+    return new, rank_homes(fine[ref], runs, run_homes)
 
 
 def fine_block_of(coarse_bounds, fine_bounds, fine_bid):

@@ -17,9 +17,9 @@ from pylops_distributed.basicoperators.diagonal import Diagonal
 from pylops_distributed.basicoperators.identity import Identity
 from pylops_distributed.basicoperators.vstack import VStack
 from pylops_distributed.linearoperator import aslinearoperator
+from pylops_distributed.optimization._inversion import (as_block, check_engine, scipy_lsqr_defaults,
+                                                       solver_kwargs)
 from pylops_distributed.optimization.cgls import cgls
-from pylops_distributed.optimization.leastsquares import (_check_engine, _solver_kwargs, _vector,
-                                                          scipy_lsqr_defaults)
 from pylops_distributed.optimization.lsqr import lsqr
 from pylops_distributed.stacked import StackedArray
 
@@ -88,7 +88,7 @@ class IRLS(Solver):
                 raise ValueError(f"{name}: {key} must be >= 0, got {value!r}")
         self.nouter, self.threshR, self.epsR, self.epsI = nouter, threshR, epsR, epsI
         self.tolIRLS, self.warm, self.kind, self.preallocate = tolIRLS, warm, kind, preallocate
-        self.y = _vector(y, self.Op.dimsd, f"{name}: y")
+        self.y = as_block(y, self.Op.dimsd, f"{name}: y")
         self._flat = getattr(y, "ndim", None) == 1 and len(self.Op.dims) > 1
         if kind == "datamodel":  # the model term joins the data through [Op; epsI I]
             self.Op = VStack([self.Op, epsI * Identity(self.Op.dims, dtype=self.Op.dtype)])
@@ -103,7 +103,7 @@ class IRLS(Solver):
     # --- inner solves ---------------------------------------------------------------------------
     def _solve(self, Op, y, x0, engine, kwargs, damp=None):
         """Our LSQR (PyLops' default engine: SciPy's lsqr and its defaults) or CGLS."""
-        kw, use_lsqr = _solver_kwargs(kwargs, type(self).__name__, lsqr_allowed=True)
+        kw, use_lsqr = solver_kwargs(kwargs, type(self).__name__, lsqr_allowed=True)
         use_lsqr = scipy_lsqr_defaults(kw, engine, Op.shape[1], use_lsqr)
         if damp is not None:
             kw["damp"] = damp
@@ -136,7 +136,7 @@ class IRLS(Solver):
     # --- steps -----------------------------------------------------------------------------------
     def step(self, x, engine=None, show=False, **kwargs_solver):
         """One outer iteration: a weighted least-squares solve, then the residual."""
-        _check_engine(engine, type(self).__name__)
+        check_engine(engine, type(self).__name__)
         x = (self._step_model if self.kind == "model" else self._step_data)(x, engine,
                                                                             kwargs_solver)
         r = self.y - self.Op.matvec(x)
@@ -152,7 +152,7 @@ class IRLS(Solver):
         """Outer iterations until ``nouter`` or a model change below ``tolIRLS``."""
         nouter = nouter if self.nouter is None else self.nouter
         if x is not None:
-            self.x0 = _vector(x, self.Op.dims, f"{type(self).__name__}: x0")
+            self.x0 = as_block(x, self.Op.dims, f"{type(self).__name__}: x0")
             self.y = self.y - self.Op.matvec(self.x0)
             x = self.x0
         else:

@@ -30,13 +30,14 @@ SciPy's defaults, as PyLops runs SciPy's.
 import numbers
 
 import dask.array as da
-import numpy as np
 from pylops.optimization.basesolver import Solver
 
-from pylops_distributed._arrays import as_dask, meta_like
+from pylops_distributed._arrays import meta_like
 from pylops_distributed.basicoperators.identity import Identity
 from pylops_distributed.basicoperators.vstack import VStack
 from pylops_distributed.linearoperator import aslinearoperator
+from pylops_distributed.optimization._inversion import (as_block, check_engine, scipy_lsqr_defaults,
+                                                       solver_kwargs)
 from pylops_distributed.optimization.cg import cg
 from pylops_distributed.optimization.cgls import cgls
 from pylops_distributed.optimization.lsqr import lsqr
@@ -45,22 +46,6 @@ from pylops_distributed.stacked import StackedArray
 __all__ = ["NormalEquationsInversion", "RegularizedInversion", "PreconditionedInversion",
            "RegularizedOperator", "normal_equations_inversion", "regularized_inversion",
            "preconditioned_inversion"]
-
-_LSQR_ONLY = ("iter_lim", "atol", "btol", "conlim", "calc_var")
-
-
-def _check_engine(engine, name):
-    if engine is None:
-        return
-    if engine == "scipy":
-        raise NotImplementedError(
-            f"{name}: engine='scipy' would gather the problem on the client; use "
-            "the default (or engine='pylops'), which runs pylops_distributed's solvers on the "
-            "chunks (SciPy's argument names such as maxiter and iter_lim are understood)")
-    if engine != "pylops":
-        raise ValueError(f"{name}: engine must be 'pylops' or None (PyLops' 'scipy' is refused "
-                         f"here), got {engine!r}")
-
 
 def _check_regs(Regs, dataregs, epsRs, name):
     """PyLops' checks of the regularization lists, before anything is built."""
@@ -75,37 +60,6 @@ def _check_regs(Regs, dataregs, epsRs, name):
     for eps in epsRs or ():
         if not isinstance(eps, numbers.Number):
             raise TypeError(f"{name}: epsRs must hold numbers, got {type(eps).__name__}")
-
-
-def _solver_kwargs(kwargs, name, lsqr_allowed):
-    """SciPy's argument names as ours; returns (kwargs, use_lsqr)."""
-    kw = dict(kwargs)
-    for alias in ("maxiter", "iter_lim"):
-        if alias in kw:
-            if "niter" in kw:
-                raise TypeError(f"{name}: give niter or {alias}, not both")
-            kw["niter"] = kw.pop(alias)
-    use_lsqr = lsqr_allowed and any(k in kwargs for k in _LSQR_ONLY)
-    if "rtol" in kw:
-        raise TypeError(f"{name}: SciPy's relative tolerance rtol has no counterpart here; "
-                        "give tol (CG, CGLS) or atol/btol (LSQR)")
-    if "show" in kw:
-        kw["show"] = bool(kw["show"])
-    return kw, use_lsqr
-
-
-def _vector(v, dims, what):
-    """A user vector as a dask array of shape ``dims`` (flat accepted)."""
-    if isinstance(v, StackedArray):
-        return v
-    v = as_dask(v, None, what)
-    size = int(np.prod(dims))
-    if v.shape != tuple(dims):
-        if v.size != size:
-            raise ValueError(f"{what}: expected shape {tuple(dims)} (or {size} elements), got "
-                             f"{v.shape}")
-        v = v.reshape(dims)
-    return v
 
 
 def _shaped(x, engine, dims, x0=None):
@@ -182,7 +136,7 @@ class NormalEquationsInversion(_Wrapper):
         if (NRegs is None) != (epsNRs is None) or (NRegs is not None and len(NRegs) != len(epsNRs)):
             raise ValueError(f"{name}: NRegs and epsNRs must be given together, with the same size")
         Op = self.Op
-        self.y = _vector(y, Op.dimsd, f"{name}: y")
+        self.y = as_block(y, Op.dimsd, f"{name}: y")
         self.Regs = [aslinearoperator(R) for R in Regs] if Regs is not None else None
         self.epsRs = list(epsRs) if epsRs is not None else [1] * len(Regs or ())
         self.epsI = epsI
@@ -192,7 +146,7 @@ class NormalEquationsInversion(_Wrapper):
         if epsI > 0:
             self.Op_normal = self.Op_normal + epsI ** 2 * Identity(Op.dims, dtype=Op.dtype)
         if self.Regs is not None:
-            self.dataregs = [None if d is None else _vector(d, R.dimsd, f"{name}: dataregs")
+            self.dataregs = [None if d is None else as_block(d, R.dimsd, f"{name}: dataregs")
                              for d, R in zip(dataregs or [None] * len(self.Regs), self.Regs)]
             for eps, R, d in zip(self.epsRs, self.Regs, self.dataregs):
                 if d is not None:
@@ -207,13 +161,13 @@ class NormalEquationsInversion(_Wrapper):
         """Solve with CG from ``x`` (``None``: zeros); returns ``(xinv, istop)`` (``istop``
         is ``None``, as PyLops' with its own solver)."""
         name = type(self).__name__
-        _check_engine(engine, name)
+        check_engine(engine, name)
         kwargs_solver = dict(kwargs_solver)
         if engine is None and "niter" not in kwargs_solver:  # SciPy's cg, as PyLops' default
             kwargs_solver = self._scipy_cg(kwargs_solver)
-        kw, _ = _solver_kwargs(kwargs_solver, name, lsqr_allowed=False)
+        kw, _ = solver_kwargs(kwargs_solver, name, lsqr_allowed=False)
         kw["show"] = kw.get("show", False) or show
-        x0 = None if x is None else _vector(x, self.Op.dims, f"{name}: x0")
+        x0 = None if x is None else as_block(x, self.Op.dims, f"{name}: x0")
         xinv = cg(self.Op_normal, self.y_normal, x0=x0, **kw)[0]
         return _shaped(xinv, engine, self.Op.dims, x), None
 
@@ -233,7 +187,7 @@ class NormalEquationsInversion(_Wrapper):
 
     def solve(self, y, Regs, x0=None, Weight=None, dataregs=None, epsI=0, epsRs=None,
               NRegs=None, epsNRs=None, engine=None, show=False, **kwargs_solver):
-        _check_engine(engine, type(self).__name__)
+        check_engine(engine, type(self).__name__)
         self.setup(y, Regs, Weight=Weight, dataregs=dataregs, epsI=epsI, epsRs=epsRs,
                    NRegs=NRegs, epsNRs=epsNRs, show=show)
         x, istop = self.run(x0, engine=engine, show=show, **kwargs_solver)
@@ -264,7 +218,7 @@ class RegularizedInversion(_Wrapper):
         name = type(self).__name__
         _check_regs(Regs, dataregs, epsRs, name)
         Op = self.Op
-        self.y = _vector(y, Op.dimsd, f"{name}: y")
+        self.y = as_block(y, Op.dimsd, f"{name}: y")
         W = aslinearoperator(Weight) if Weight is not None else None
         data = W.matvec(self.y) if W is not None else self.y
         top = W @ Op if W is not None else Op
@@ -278,7 +232,7 @@ class RegularizedInversion(_Wrapper):
             for eps, R, d in zip(self.epsRs, Regs, dataregs or [None] * len(Regs)):
                 d = (da.zeros(R.dimsd, dtype=R.dtype, chunks=R.chunks or "auto",
                               meta=meta_like(data, R.dtype, len(R.dimsd)))  # NumPy or CuPy
-                     if d is None else _vector(d, R.dimsd, f"{name}: dataregs"))
+                     if d is None else as_block(d, R.dimsd, f"{name}: dataregs"))
                 blocks.append(eps * d)
             self.datatot = StackedArray(blocks)
         if show:
@@ -290,7 +244,7 @@ class RegularizedInversion(_Wrapper):
 
     def solve(self, y, Regs, x0=None, Weight=None, dataregs=None, epsRs=None, engine=None,
               show=False, **kwargs_solver):
-        _check_engine(engine, type(self).__name__)
+        check_engine(engine, type(self).__name__)
         self.setup(y, Regs, Weight=Weight, dataregs=dataregs, epsRs=epsRs, show=show)
         out = self.run(x0, engine=engine, show=show, **kwargs_solver)
         self.finalize(show=show)
@@ -316,7 +270,7 @@ class PreconditionedInversion(_Wrapper):
     def setup(self, y, P, show=False):
         name = type(self).__name__
         self.P = aslinearoperator(P)
-        self.y = _vector(y, self.Op.dimsd, f"{name}: y")
+        self.y = as_block(y, self.Op.dimsd, f"{name}: y")
         self.POp = self.Op @ self.P
         if show:
             self._print_setup()
@@ -328,7 +282,7 @@ class PreconditionedInversion(_Wrapper):
         return (self.P.matvec(p).ravel(), *info)  # flat, as PyLops' (its p is flat)
 
     def solve(self, y, P, x0=None, engine=None, show=False, **kwargs_solver):
-        _check_engine(engine, type(self).__name__)
+        check_engine(engine, type(self).__name__)
         self.setup(y, P, show=show)
         out = self.run(x0, engine=engine, show=show, **kwargs_solver)
         self.finalize(show=show)
@@ -338,25 +292,13 @@ class PreconditionedInversion(_Wrapper):
 def _least_squares(solver, Op, data, x, engine, show, kwargs):
     """CGLS (or LSQR, given SciPy's LSQR arguments) on ``Op x = data``; PyLops' five returns."""
     name = type(solver).__name__
-    _check_engine(engine, name)
-    kw, use_lsqr = _solver_kwargs(kwargs, name, lsqr_allowed=True)
+    check_engine(engine, name)
+    kw, use_lsqr = solver_kwargs(kwargs, name, lsqr_allowed=True)
     use_lsqr = scipy_lsqr_defaults(kw, engine, Op.shape[1], use_lsqr)
     kw["show"] = kw.get("show", False) or show
-    x0 = None if x is None else _vector(x, Op.dims, f"{name}: x0")
+    x0 = None if x is None else as_block(x, Op.dims, f"{name}: x0")
     out = (lsqr if use_lsqr else cgls)(Op, data, x0=x0, **kw)
     return (_shaped(out[0], engine, Op.dims, x), *out[1:5])
-
-
-def scipy_lsqr_defaults(kw, engine, ncols, scipy_names=False):
-    """PyLops' default engine runs SciPy's lsqr with its defaults: with ``engine=None`` and no
-    iteration count, or SciPy's argument names (``scipy_names``), our LSQR with the same
-    (``iter_lim`` twice the unknowns, ``atol = btol = 1e-6``, no variance) where not given.
-    Returns whether LSQR is to be used."""
-    if engine is not None or ("niter" in kw and not scipy_names):
-        return scipy_names
-    kw.update(niter=kw.get("niter", 2 * int(ncols)), atol=kw.get("atol", 1e-6),
-              btol=kw.get("btol", 1e-6), calc_var=kw.get("calc_var", False))
-    return True
 
 
 def normal_equations_inversion(Op, y, Regs, x0=None, Weight=None, dataregs=None, epsI=0.0,

@@ -19,7 +19,8 @@ from pylops.optimization.basesolver import Solver
 
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization import _thresholds
-from pylops_distributed.optimization.leastsquares import _check_engine, _vector, regularized_inversion
+from pylops_distributed.optimization._inversion import as_block, check_engine
+from pylops_distributed.optimization.leastsquares import regularized_inversion
 
 __all__ = ["SplitBregman", "splitbregman"]
 
@@ -82,7 +83,7 @@ class SplitBregman(Solver):
                 raise ValueError(f"{name}: {key} must be >= 0, got {value!r}")
         if mu == 0:
             raise ValueError(f"{name}: mu must be > 0 (it weighs the data term)")
-        self.y = _vector(y, self.Op.dimsd, f"{name}: y")
+        self.y = as_block(y, self.Op.dimsd, f"{name}: y")
         self._flat = getattr(y, "ndim", None) == 1 and len(self.Op.dims) > 1
         self.niter_outer, self.niter_inner, self.mu, self.tol = niter_outer, niter_inner, mu, tol
         self.tau, self.restart, self.preallocate = tau, restart, preallocate
@@ -90,13 +91,13 @@ class SplitBregman(Solver):
         dtype = np.result_type(self.Op.dtype, self.y.dtype)
         self.b = [da.zeros(R.dimsd, dtype=dtype) for R in self.RegsL1]
         self.d = [da.zeros(R.dimsd, dtype=dtype) for R in self.RegsL1]
-        self.dataregsL2 = ([_vector(d, R.dimsd, f"{name}: dataregsL2")
+        self.dataregsL2 = ([as_block(d, R.dimsd, f"{name}: dataregsL2")
                             for d, R in zip(dataregsL2, self.RegsL2)] if dataregsL2 is not None
                            else [da.zeros(R.dimsd, dtype=dtype) for R in self.RegsL2 or ()])
         self.Regs = (self.RegsL2 or []) + self.RegsL1
         self.epsRs = ([math.sqrt(e / 2) / math.sqrt(mu / 2) for e in self.epsRL2s]
                       + [math.sqrt(e / 2) / math.sqrt(mu / 2) for e in self.epsRL1s])
-        self.x0 = None if x0 is None else _vector(x0, self.Op.dims, f"{name}: x0")
+        self.x0 = None if x0 is None else as_block(x0, self.Op.dims, f"{name}: x0")
         self.ncp = np  # (PyLops callbacks read it)
         self.cost, self.iiter = [], 0
         if show:
@@ -106,8 +107,8 @@ class SplitBregman(Solver):
     def step(self, x, engine=None, show=False, show_inner=False, **kwargs_solver):
         """One outer iteration: ``niter_inner`` regularized solves and shrinkages, then the
         Bregman update and the cost (one round trip)."""
-        _check_engine(engine, type(self).__name__)
-        x = _vector(x, self.Op.dims, f"{type(self).__name__}: x")
+        check_engine(engine, type(self).__name__)
+        x = as_block(x, self.Op.dims, f"{type(self).__name__}: x")
         for _ in range(self.niter_inner):
             dataregs = self.dataregsL2 + [d - b for d, b in zip(self.d, self.b)]
             x = regularized_inversion(self.Op, self.y, self.Regs, dataregs=dataregs,
