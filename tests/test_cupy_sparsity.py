@@ -47,3 +47,21 @@ def test_step_size_by_power_iteration_on_cupy():
         solver.setup(y, niter=5, eigsdict=dict(niter=200, tol=1e-8))
     maxeig = np.abs(pylops.Smoothing2D((3, 3), dims).eigs(neigs=1, symmetric=True)[0]) ** 2
     assert abs(1 / solver.alpha - maxeig) < 1e-3 * maxeig
+
+
+@pytest.mark.parametrize("name", ["ista", "fista"])
+def test_percentile_and_transform_on_cupy(name):
+    """The percentile kinds (chunks' largest values reduced on the GPU's workers) and SOp."""
+    dims = (24, 20)
+    rng = np.random.default_rng(3)
+    xt = np.where(rng.random(dims) > 0.9, rng.standard_normal(dims), 0.0)
+    POp, Op = pylops.Smoothing2D((3, 3), dims), pld.Smoothing2D((3, 3), dims)
+    y = (POp @ xt.ravel()).reshape(dims)
+    yg = da.from_array(cp.asarray(y), chunks=(8, 20), asarray=False)
+    kw = dict(niter=12, eps=0.05, tol=0, alpha=0.9, threshkind="soft-percentile", perc=15)
+    with dask.config.set(scheduler="threads"):
+        x = getattr(sparsity, name)(Op, yg, SOp=pld.FirstDerivative(dims, axis=0),
+                                    check_every=4, **kw)[0].compute()
+    assert isinstance(x, cp.ndarray)
+    ref = getattr(psp, name)(POp, y.ravel(), SOp=pylops.FirstDerivative(dims, axis=0), **kw)[0]
+    np.testing.assert_allclose(cp.asnumpy(x).ravel(), ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())

@@ -152,10 +152,10 @@ def test_fista_round_trips_on_process_cluster(process_client, monkeypatch):
 
 
 @pytest.mark.parametrize("kwargs,exc,match", [
-    (dict(threshkind="soft-percentile", perc=10), NotImplementedError, "percentile"),
+    (dict(threshkind="soft-percentile", perc=120), ValueError, "percentage"),
     (dict(threshkind="medium"), ValueError, "`threshkind` must be"),
     (dict(threshkind="half-percentile"), ValueError, "Provide a percentile"),
-    (dict(SOp=pld.Identity(50)), NotImplementedError, "SOp"),
+    (dict(SOp=pld.Identity(40)), ValueError, "SOp has shape"),
     (dict(eps=-1.0), ValueError, "eps must be >= 0"),
     (dict(niter=30, decay=np.ones(5)), ValueError, "decay has 5 values"),
 ])
@@ -252,3 +252,26 @@ def test_array_step_and_pylops_callbacks():
     theirs.solve(y, niter=100, eps=0.5, tol=0)
     assert ours.iiter == theirs.iiter < 100
     np.testing.assert_allclose(ours.cost, theirs.cost, rtol=1e-9)
+
+
+def test_manual_steps_with_pylops_signatures():
+    """PyLops' loops: ``x, xupdate = ISTA.step(x)`` and ``x, z, xupdate = FISTA.step(x, z)``,
+    the update norm a lazy scalar equal to PyLops' once computed."""
+    Op, POp, y, _ = _sparse_problem("float64")
+    kw = dict(niter=6, eps=0.5, tol=0, alpha=0.01)
+    with dask.config.set(scheduler="threads"):
+        for ours, theirs in [(ISTA(Op), psp.ISTA(POp)), (FISTA(Op), psp.FISTA(POp))]:
+            x, xr = ours.setup(y, **kw), theirs.setup(y, **kw)
+            z, zr = x, xr
+            for _ in range(6):
+                if isinstance(ours, FISTA):
+                    x, z, upd = ours.step(x, z)
+                    xr, zr, updr = theirs.step(xr, zr)
+                    _close(z.compute(), zr, 1e-10)
+                else:
+                    x, upd = ours.step(x)
+                    xr, updr = theirs.step(xr)
+                assert isinstance(upd, da.Array) and upd.shape == ()
+            assert abs(float(upd) - updr) <= 1e-10 * updr
+            ours.finalize()
+            _close(x.compute(), xr, 1e-10)

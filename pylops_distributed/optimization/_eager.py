@@ -14,7 +14,7 @@ import dask.array as da
 import numpy as np
 
 from pylops_distributed.optimization._space import (PlainSpace, ROUND_TRIPS, State, Vec, as_scalar,
-                                                    scalar_value, to_number)
+                                                    transformed, scalar_value, to_number)
 from pylops_distributed.stacked import StackedArray
 
 
@@ -71,6 +71,11 @@ class EagerSpace(PlainSpace):
             v = np.zeros_like(self._eval(node.args[0], env))
         elif op == "apply":
             v = self._apply(node, env)
+        elif op == "xapply":
+            Op, adjoint, vin = node.args
+            a = self._eval(vin, env)
+            v = np.asarray(dask.compute(transformed(Op, adjoint, da.from_array(a, chunks=a.shape,
+                                                                                name=False)))[0])
         else:  # pragma: no cover
             raise ValueError(op)
         env[node] = v
@@ -93,6 +98,9 @@ class EagerSpace(PlainSpace):
             return self.values[name]
 
         def reduce(n):
+            if n.op == "reduce":
+                part, combine, vecs = n.args
+                return combine([part(self._eval(m, env)) for m in vecs])
             a = self._eval(n.args[0], env)
             if n.op == "sqnorm":
                 return float(np.vdot(a, a).real)

@@ -119,7 +119,10 @@ class CheckedSolver(Solver):
     def _space(self):
         """The fused space where it applies, else the plain one (the reason is logged)."""
         name = type(self).__name__
-        if dask.config.get("pylops_distributed.fused", True):
+        plain_only = self._plain_only()
+        if plain_only:
+            log.info("%s runs on plain dask.array expressions: %s", name, plain_only)
+        elif dask.config.get("pylops_distributed.fused", True):
             try:
                 return FusedSpace(self.Op, self.y, self.x0, adjoint=self.uses_adjoint,
                                   prefix=name.lower())
@@ -132,6 +135,11 @@ class CheckedSolver(Solver):
         if isinstance(meta, np.ndarray) and Runner.local():
             return EagerSpace(self.Op, self.y, self.x0)  # in-memory blocks, no graph per step
         return PlainSpace(self.Op, self.y, self.x0)
+
+    def _plain_only(self):
+        """Why this solve needs the plain backend (a step using :meth:`Space.reduce` or
+        :meth:`Space.transform`), or None."""
+        return None
 
     def _load(self):
         """The vector space of this solve and the handles of ``y`` and ``x0`` (None)."""
@@ -238,7 +246,11 @@ class CheckedSolver(Solver):
     def _replayable(self):
         """Whether the step is one of ours (a subclass's own ``_iterate`` is traced every
         time: it may depend on the iteration or on anything else)."""
-        owner = next(c for c in type(self).__mro__ if "_iterate" in vars(c))
+        return self._ours("_iterate")
+
+    def _ours(self, method):
+        """Whether ``method`` is this library's (not a user subclass's)."""
+        owner = next(c for c in type(self).__mro__ if method in vars(c))
         return owner.__module__.startswith("pylops_distributed.optimization.")
 
     def step(self, x, show=False):
@@ -285,12 +297,13 @@ class CheckedSolver(Solver):
         # nobody looks at the iterates between checks unless asked to
         watched = (self.callbacks or "callback" in vars(self)
                    or type(self).callback is not CheckedSolver.callback
-                   or type(self).step is not CheckedSolver.step)
+                   or not self._ours("step"))
         while self.iiter < niter and not self._converged:
             if not watched:
                 self._advance(show)
                 continue
-            x = self.step(x, show)
+            x = self.step(x, show=show)
+            x = x[0] if isinstance(x, tuple) else x  # PyLops' ISTA/FISTA return (x, ..., xupdate)
             self.callback(x)
             if self.callbacks and any(getattr(cb, "stop", False) for cb in self.callbacks):
                 break

@@ -252,6 +252,26 @@ class Space:
                                        tuple(_wrap(s) for s in scalars), dtype), n.comp)
                           for i, n in enumerate(vecs[0].nodes)])
 
+    def reduce(self, part, combine, v):
+        """Lazy ``combine([part(chunk) for every chunk of v])``: a reduction other than a
+        sum of products (``part`` and ``combine`` module-level; ``combine`` returns a real
+        number). Plain backends only: a solver using it runs on plain dask.array."""
+        self._plain_only("reduce")
+        return Scalar(Node("reduce", (part, combine, v.nodes)))
+
+    def transform(self, Op, v, side, adjoint=False):
+        """Lazy ``Op v`` (``Op^H v``) for a second operator (ISTA's ``SOp``), a vector of
+        ``side`` in ``v``'s block shape when sizes agree, else flat. Plain backends only, one
+        block."""
+        self._plain_only("transform")
+        if len(v.nodes) != 1:
+            raise NotImplementedError("a second operator on stacked (multi-block) vectors")
+        return Vec(side, [Node("xapply", (Op, adjoint, v.nodes[0]))])
+
+    def _plain_only(self, what):
+        if self.fused:  # pragma: no cover - the solvers pick the plain space for these
+            raise NotImplementedError(f"Space.{what} is not available on the fused backend")
+
     def zeros_like(self, v):
         """Lazy zeros with the blocks, shapes and chunks of ``v``."""
         return Vec(v.side, [Node("zeros", (n,), n.comp) for n in v.nodes])
@@ -301,7 +321,7 @@ def scalar_value(node, env, leaf, reduce, first=None):
         v = node.args[0]
     elif op == "sleaf":
         v = leaf(node.args[0])
-    elif op in ("dot", "sqnorm"):
+    elif op in ("dot", "sqnorm", "reduce"):
         v = reduce(node)
     elif op in ("fn", "pack"):
         fn, args = node.args
@@ -376,6 +396,9 @@ class PlainSpace(Space):
             if key not in env:
                 env[key] = self._apply_blocks(adjoint, [self._eval(n, env) for n in inputs])
             v = env[key][i]
+        elif op == "xapply":
+            Op, adjoint, vin = node.args
+            v = transformed(Op, adjoint, self._eval(vin, env))
         else:  # pragma: no cover
             raise ValueError(op)
         env[node] = v
@@ -408,6 +431,12 @@ class PlainSpace(Space):
             return self.values[name]
 
         def reduce(n):
+            if n.op == "reduce":
+                part, combine, vecs = n.args
+                parts = [dask.delayed(part, pure=True)(c) for m in vecs
+                         for c in self._eval(m, env).to_delayed().ravel()]
+                return da.from_delayed(dask.delayed(combine, pure=False)(parts), (),
+                                       dtype=np.float64, meta=_meta0(self.meta))
             if n.op == "dot":
                 a, b = (self._eval(m, env) for m in n.args)
                 if np.iscomplexobj(np.empty(0, a.dtype)):
@@ -426,7 +455,10 @@ class PlainSpace(Space):
             return env[node]
         if node.op in ("fn", "pack"):
             fn, args = node.args[0], [self._scalar(a, env) for a in node.args[1]]
-            d = dask.delayed(_call_numbers, pure=True)(fn, *args)
+            # impure: the same scalar function of equal inputs in another solve's graph gets
+            # its own key (a pure one is resubmitted with other dependencies: the scheduler's
+            # "different run_spec" warning)
+            d = dask.delayed(_call_numbers, pure=False)(fn, *args)
             dtype = _scalar_dtype(fn, args)
             v = d if node.op == "pack" else da.from_delayed(d, (), dtype=dtype,
                                                             meta=_meta0(self.meta, dtype))
@@ -491,6 +523,13 @@ class PlainSpace(Space):
 
     def release(self):
         self.values = {}
+
+
+def transformed(Op, adjoint, v):
+    """``Op v`` (``Op^H v``) of a dask array ``v``, in ``v``'s shape when sizes agree."""
+    out = (Op.rmatvec if adjoint else Op.matvec)(v.reshape(-1))
+    out = out.reshape(-1)
+    return out.reshape(v.shape) if out.size == v.size else out
 
 
 def _coef_dtype(vec, coef):

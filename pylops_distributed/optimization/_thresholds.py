@@ -23,7 +23,7 @@ def hard(x, thresh):
 
 
 def soft(x, thresh):
-    """:math:`\max(|x| - thresh, 0)` with the sign (complex: the phase) of ``x`` (prox of the
+    r""":math:`\max(|x| - thresh, 0)` with the sign (complex: the phase) of ``x`` (prox of the
     l1 norm); NaN and Inf stay NaN and Inf."""
     xp = get_array_module(x)
     shrunk = xp.maximum(xp.abs(x) - _value(thresh), 0)
@@ -59,3 +59,60 @@ def unit(x):
     a = xp.abs(x)
     with np.errstate(invalid="ignore", divide="ignore"):
         return xp.where(a > 0, x / xp.where(a > 0, a, 1), 0).astype(x.dtype, copy=False)
+
+
+# --- percentile thresholds ---------------------------------------------------------------------
+# PyLops' percentile kinds threshold with ``np.percentile(|x|, 100 - perc)`` of the whole
+# vector. It is exact here without gathering the vector: the order statistics it interpolates
+# are among the largest ``n - floor(index)`` magnitudes, and those are among each chunk's own
+# largest as many (``top_abs``); one task combines the chunks' tops (``percentile_of_tops``).
+
+def percentile_index(n, q):
+    """NumPy's virtual index of the ``q``-th percentile (method "linear") of ``n`` values,
+    and the number of largest values that hold the two order statistics it reads."""
+    quantile = np.true_divide(q, 100)
+    virtual = (n - 1) * quantile
+    lower = min(max(int(np.floor(virtual)), 0), n - 1)
+    return float(virtual), n - lower
+
+
+def top_abs(keep, block):
+    """The ``keep`` largest magnitudes of a block (all of them if it is smaller), as NumPy."""
+    xp = get_array_module(block)
+    a = xp.abs(block).ravel()
+    if a.size > keep:
+        a = xp.partition(a, a.size - keep)[a.size - keep:]
+    return a.get() if hasattr(a, "get") else np.asarray(a)
+
+
+def percentile_of_tops(n, q, tops):
+    """``np.percentile(|x|, q)`` of the ``n`` values of ``x`` from the chunks' :func:`top_abs`."""
+    virtual, keep = percentile_index(n, q)
+    cand = np.sort(np.concatenate(tops))
+    if cand.size and np.isnan(cand[-1]):
+        return math.nan
+    top = cand[cand.size - keep:]  # ascending order statistics lower .. n - 1
+
+    def stat(j):  # the j-th smallest of the n values (j >= lower)
+        return top[min(j, n - 1) - (n - keep)]
+
+    if virtual >= n - 1:
+        return float(stat(n - 1))
+    if virtual < 0:
+        return float(stat(0))
+    lower = int(np.floor(virtual))
+    prev, nxt = top.dtype.type(stat(lower)), top.dtype.type(stat(lower + 1))
+    gamma = virtual - math.floor(virtual)  # a Python float: float32 values stay float32
+    diff = nxt - prev
+    out = prev + diff * gamma if gamma < 0.5 else nxt - diff * (1 - gamma)
+    return float(out)
+
+
+def percentile_threshold(kind, thresh):
+    """The threshold argument of ``kind`` from a percentile value, as PyLops' percentile
+    kinds pass it (hard: ``thresh**2 / 2``; half: ``(4 thresh / 54^(1/3))^(3/2)``)."""
+    if kind == "hard":
+        return 0.5 * thresh ** 2
+    if kind == "half":
+        return (4.0 / 54 ** (1.0 / 3.0) * thresh) ** 1.5
+    return thresh

@@ -172,7 +172,7 @@ class NormalEquationsInversion(_Wrapper):
         return _shaped(xinv, engine, self.Op.dims, x), None
 
     def _scipy_cg(self, kw):
-        """SciPy's cg arguments and defaults as ours: ``maxiter`` (default ten times the
+        r"""SciPy's cg arguments and defaults as ours: ``maxiter`` (default ten times the
         unknowns) is ``niter``; its test :math:`\|r\| \le \max(rtol\,\|b\|, atol)` (``tol``
         meaning ``atol``, as PyLops passes it; ``rtol`` 1e-5) is our CG's on
         :math:`\|r\|^2` (one round trip for :math:`\|b\|`)."""

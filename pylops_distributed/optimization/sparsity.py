@@ -4,7 +4,8 @@ only at checks.
     ista / ISTA     Iterative shrinkage-thresholding.
     fista / FISTA   Fast iterative shrinkage-thresholding (Nesterov momentum).
     linearized_bregman / LinearizedBregman
-                    Linearized Bregman with the dynamic step (sparsity-promoting LSRTM).
+                    Linearized Bregman with the dynamic step (sparsity-promoting LSRTM,
+                    :mod:`.linearizedbregman`).
     irls / IRLS     Iteratively reweighted least squares (:mod:`.irls`).
     splitbregman / SplitBregman
                     Split Bregman for mixed L2-L1 problems (:mod:`.splitbregman`).
@@ -16,8 +17,10 @@ They minimise :math:`\tfrac12\|\mathbf{y} - \mathbf{Op}\,\mathbf{x}\|_2^2 + \eps
 Each is written once on the solvers' vector space, so with chunk-kernel operators an iteration is
 a few tasks per chunk: the thresholds are element-wise maps fused into those tasks.
 
-Not (yet) here: the percentile thresholds (they need a global percentile every iteration) and
-``SOp`` (a second operator in the iteration); both raise ``NotImplementedError``.
+The percentile kinds (``"soft-percentile"``...; the threshold is the percentile of the whole
+vector at every iteration, exact: one task per iteration combines each chunk's largest values)
+and ``SOp`` (thresholding in the domain of a second operator) run on plain dask.array
+expressions, a few more tasks per iteration.
 """
 
 import functools
@@ -26,11 +29,13 @@ import math
 import numpy as np
 
 from pylops_distributed._arrays import is_cupy
+from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization import _thresholds
 from pylops_distributed.optimization.irls import IRLS, irls
+from pylops_distributed.optimization.linearizedbregman import LinearizedBregman, linearized_bregman
 from pylops_distributed.optimization.splitbregman import SplitBregman, splitbregman
 from pylops_distributed.optimization._solver import CheckedSolver, predicted_memory
-from pylops_distributed.optimization._space import call, safe_div, sqrt
+from pylops_distributed.optimization._space import call, sqrt
 from pylops_distributed.stacked import StackedArray
 
 __all__ = ["ISTA", "FISTA", "IRLS", "LinearizedBregman", "SplitBregman", "ista", "fista", "irls",
@@ -96,7 +101,7 @@ class ISTA(CheckedSolver):
     ``monitorres`` raises at the check after the iteration whose residual grew, naming it.
     """
 
-    step_params = ("alpha", "thresh", "threshkind", "monitorres")
+    step_params = ("alpha", "thresh", "threshkind", "perc", "SOp", "monitorres")
     raise_on_nonfinite = False  # a cost that overflows stops the solver, as PyLops' callback
 
     def memory_usage(self, show=False, unit="B"):
@@ -116,7 +121,8 @@ class ISTA(CheckedSolver):
         niter : int, optional
             Number of iterations.
         SOp : LinearOperator, optional
-            Not supported yet (raises ``NotImplementedError``).
+            Sparsifying transform: the threshold is applied to ``SOp^H x`` and the model is
+            ``SOp`` of the result, as PyLops (plain dask.array path).
         eps : float, optional
             Sparsity weight :math:`\epsilon`.
         alpha : float, optional
@@ -126,10 +132,12 @@ class ISTA(CheckedSolver):
         tol, rtol, rtol1 : float, optional
             Stop when the model update is ``<= tol``, the cost below ``rtol`` times the first
             cost, or below ``rtol1`` times :math:`\|\mathbf{y}\|_2` (tested at checks).
-        threshkind : {"soft", "hard", "half"}, optional
-            Threshold (the percentile kinds are not supported yet).
+        threshkind : {"soft", "hard", "half", "soft-percentile", "hard-percentile", "half-percentile"}
+            Threshold; the percentile kinds keep the ``perc`` % largest values, their threshold
+            being ``np.percentile(|x|, 100 - perc)`` of the whole vector at every iteration
+            (exact; plain dask.array path, ``decay`` not used).
         perc : float, optional
-            Percentile (percentile kinds only).
+            Percentage of values kept (percentile kinds only).
         decay : array-like, optional
             Factor of the threshold at each iteration (``niter`` values).
         monitorres : bool, optional
@@ -147,31 +155,29 @@ class ISTA(CheckedSolver):
             Initial guess.
         """
         name = type(self).__name__
+        if threshkind not in _thresholds.KINDS and threshkind not in _PERCENTILE:
+            raise ValueError(f"{name}: `threshkind` must be hard, soft, half, hard-percentile, "
+                             f"soft-percentile, or half-percentile, got {threshkind}")
         if threshkind in _PERCENTILE and perc is None:
             raise ValueError(f"{name}: Provide a percentile when choosing hard-percentile, "
                              "soft-percentile, or half-percentile thresholding")
-        if threshkind in _PERCENTILE:
-            raise NotImplementedError(
-                f"{name}: threshkind={threshkind!r} needs the percentile of the whole model at "
-                "every iteration, which is not available on chunks yet; use 'soft', 'hard' or "
-                "'half' (with decay= to change the threshold over the iterations)")
-        if threshkind not in _thresholds.KINDS:
-            raise ValueError(f"{name}: `threshkind` must be hard, soft, half, hard-percentile, "
-                             f"soft-percentile, or half-percentile, got {threshkind}")
-        if SOp is not None:
-            raise NotImplementedError(
-                f"{name}: SOp is not supported yet; solve for the coefficients with "
-                "Op @ SOp.H instead (the synthesis form) and apply SOp.H to the result")
+        if threshkind in _PERCENTILE and not 0 <= perc <= 100:
+            raise ValueError(f"{name}: perc={perc!r} must be a percentage in [0, 100]")
+        self.SOp = None if SOp is None else aslinearoperator(SOp)
+        if self.SOp is not None and self.SOp.shape[0] != self.Op.shape[1]:
+            raise ValueError(f"{name}: SOp has shape {self.SOp.shape}: its {self.SOp.shape[0]} rows "
+                             f"must match the model size {self.Op.shape[1]} of Op")
         self._inputs(y, x0, check_every, niter=niter, eps=eps, tol=tol, rtol=rtol, rtol1=rtol1)
         if decay is not None and niter is not None and len(decay) < niter:
             raise ValueError(f"{name}: decay has {len(decay)} values for niter={niter}")
         self.niter, self.eps, self.tol, self.rtol, self.rtol1 = niter, eps, tol, rtol, rtol1
-        self.threshkind, self.perc, self.monitorres = threshkind, perc, monitorres
+        self.threshkind, self.monitorres = threshkind, monitorres
+        self.perc = perc if threshkind in _PERCENTILE else None
         self.preallocate, self.eigsdict = preallocate, dict(eigsdict or {})
         self.alpha = self._step_size() if alpha is None else _real_number(alpha, "alpha", name)
         self.thresh = eps * self.alpha * 0.5
         self.decay = decay
-        self._thresh_at = (None if decay is None else
+        self._thresh_at = (None if decay is None or self.perc is not None else
                            functools.partial(_decayed, tuple(np.asarray(decay).tolist()), self.thresh))
         vs, y, x0 = self._load()
         self._ynorm = None
@@ -205,9 +211,27 @@ class ISTA(CheckedSolver):
         x = vs.zeros_like(vs.rmatvec(y)) if x0 is None else x0
         return dict(x=x)
 
+    def _plain_only(self):
+        if self.perc is not None:
+            return f"threshkind={self.threshkind!r} reduces the whole model every iteration"
+        if self.SOp is not None:
+            return "SOp is a second operator in the iteration"
+        return None
+
     def _threshold(self, vs, xu, st):
-        t = self.thresh if self._thresh_at is None else call(self._thresh_at, st.k)
-        return vs.map(_thresholds.KINDS[self.threshkind], xu, scalars=(t,))
+        """PyLops' thresholding of ``xu`` (in the domain of ``SOp^H`` when given)."""
+        v = xu if self.SOp is None else vs.transform(self.SOp, xu, "coefficients", adjoint=True)
+        kind = self.threshkind.replace("-percentile", "")
+        if self.perc is not None:
+            n = int(self.SOp.shape[1] if self.SOp is not None else self.Op.shape[1])
+            q = 100 - self.perc
+            p = vs.reduce(functools.partial(_thresholds.top_abs, _thresholds.percentile_index(n, q)[1]),
+                          functools.partial(_thresholds.percentile_of_tops, n, q), v)
+            t = call(functools.partial(_thresholds.percentile_threshold, kind), p)
+        else:
+            t = self.thresh if self._thresh_at is None else call(self._thresh_at, st.k)
+        v = vs.map(_thresholds.KINDS[kind], v, scalars=(t,))
+        return v if self.SOp is None else vs.transform(self.SOp, v, "model")
 
     def _bookkeeping(self, out, st, r2):
         """The first non-finite data cost (0: none yet; from the cost's ``out["r2"]``), the
@@ -230,6 +254,30 @@ class ISTA(CheckedSolver):
 
     def _x(self):
         return self._output(self.vs.to_dask(self.st.x))
+
+    def step(self, x, show=False):
+        r"""Run one lazy step, as PyLops' ``ISTA.step`` (checks as :meth:`run`).
+
+        Parameters
+        ----------
+        x : dask.array.Array or StackedArray
+            Current model (not read: the state is the solver's).
+        show : bool, optional
+            Print the table row when this step is a check.
+
+        Returns
+        -------
+        x : dask.array.Array or StackedArray
+            Updated model (lazy).
+        xupdate : dask.array.Array
+            Norm of the update, a lazy 0-d array: computing it (``float(xupdate)``,
+            ``xupdate > tol``) is a round trip; :meth:`run` tests it at checks only.
+        """
+        self._advance(show)
+        return self._x(), self._xupdate()
+
+    def _xupdate(self):
+        return self.vs.lazy(sqrt(self.st.dx2))
 
     # --- checks --------------------------------------------------------------------------------
     def _check_at(self, it):
@@ -278,7 +326,8 @@ class ISTA(CheckedSolver):
         self._print_solver(f" ({self.threshkind} thresholding)")
         print(f"eps = {self.eps:10e}\ttol = {self.tol:10e}\tniter = {self.niter}"
               f"\tcheck_every = {self.check_every}")
-        print(f"alpha = {self.alpha:10e}\tthresh = {self.thresh:10e}")
+        print(f"alpha = {self.alpha:10e}\t" + (f"thresh = {self.thresh:10e}" if self.perc is None
+                                                 else f"perc = {self.perc:.1f}"))
         print("-" * 80)
         print("   Itn          x[0]              r2norm     r12norm     xupdate")
 
@@ -341,6 +390,26 @@ class FISTA(ISTA):
         else:
             x, Ox = x0, vs.matvec(x0)
         return dict(x=x, z=x, Ox=Ox, Oz=Ox, t=1.0)
+
+    def step(self, x, z=None, show=False):
+        r"""Run one lazy step, as PyLops' ``FISTA.step``.
+
+        Parameters
+        ----------
+        x, z : dask.array.Array or StackedArray
+            Current model and auxiliary model (not read: the state is the solver's).
+        show : bool, optional
+            Print the table row when this step is a check.
+
+        Returns
+        -------
+        x, z : dask.array.Array or StackedArray
+            Updated model and auxiliary model (lazy).
+        xupdate : dask.array.Array
+            Norm of the update, a lazy 0-d array (computing it is a round trip).
+        """
+        self._advance(show)
+        return self._x(), self._output(self.vs.to_dask(self.st.z)), self._xupdate()
 
     def _iterate(self, st):
         vs = self.vs
@@ -417,151 +486,3 @@ def fista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None
                         threshkind=threshkind, perc=perc, decay=decay, monitorres=monitorres,
                         show=show, itershow=itershow, preallocate=preallocate,
                         check_every=check_every)
-
-
-class LinearizedBregman(CheckedSolver):
-    r"""Linearized Bregman iterations with the dynamic step, for sparse models.
-
-    Solves :math:`\min \lambda\|\mathbf{x}\|_1 + 	frac12\|\mathbf{x}\|_2^2` subject to
-    :math:`\mathbf{Op}\,\mathbf{x} = \mathbf{y}` (approximately, for noisy data), as used for
-    sparsity-promoting least-squares migration (Herrmann and Li; Witte et al., JUDI)::
-
-        r = Op x - y;  g = Op^H r;  t = ||r||^2 / ||g||^2  (or the given alpha)
-        z = z - t g;  x = soft(z, thresh)
-
-    ``cost`` holds :math:`	frac12\|\mathbf{Op}\,\mathbf{x} - \mathbf{y}\|_2^2` of the iterate
-    entering the step, at checks; ``tol`` is tested there on
-    :math:`\|\mathbf{x}_k - \mathbf{x}_{k-1}\|_2`. An iteration has two stages (the step needs
-    the two squared norms), each one task per chunk with kernel operators.
-    """
-
-    step_params = ("alpha", "thresh")
-
-    def memory_usage(self, show=False, unit="B"):
-        return predicted_memory("LinearizedBregman", self.Op, 3, 2, show, unit)
-
-    def setup(self, y, x0=None, niter=None, thresh=0.1, alpha=None, tol=1e-10, show=False,
-              check_every=10):
-        r"""Set up the solver (lazy).
-
-        Parameters
-        ----------
-        y : array-like
-            Data, of shape ``Op.dimsd`` or flat.
-        x0 : array-like, optional
-            Initial auxiliary variable :math:`\mathbf{z}_0` (default zeros; the first model is
-            its soft-thresholded version).
-        niter : int, optional
-            Number of iterations.
-        thresh : float, optional
-            Soft threshold :math:`\lambda`.
-        alpha : float, optional
-            Fixed step (default: the dynamic step :math:`\|\mathbf{r}\|^2/\|\mathbf{g}\|^2`).
-        tol : float, optional
-            Stop when the model update is ``<= tol`` (at checks).
-        show : bool, optional
-            Print the header (and a row at each check when running).
-        check_every : int, optional
-            Iterations between checks.
-
-        Returns
-        -------
-        x : dask.array.Array or StackedArray
-            Initial model.
-        """
-        self._inputs(y, x0, check_every, niter=niter, thresh=thresh, tol=tol,
-                     alpha=alpha)
-        self.niter, self.thresh, self.alpha, self.tol = niter, thresh, alpha, tol
-        vs, y, z0 = self._load()
-        z = vs.zeros_like(vs.rmatvec(y)) if z0 is None else z0
-        x = vs.map(_thresholds.soft, z, scalars=(thresh,))
-        self._start_state(dict(x=x, z=z, y=y, r2=0.0, dx2=0.0), self._input_norms(y, z0))
-        self.cost, self.cost_iters = [], []
-        if show:
-            self._print_solver(f" (thresh = {thresh:10e}, "
-                               f"{'dynamic step' if alpha is None else f'alpha = {alpha:10e}'})")
-            print("   Itn          x[0]              r2norm     xupdate")
-        return self._x()
-
-    def _iterate(self, st):
-        vs = self.vs
-        r = vs.matvec(st.x) - st.y
-        g = vs.rmatvec(r)
-        r2 = vs.sqnorm(r)
-        t = call(safe_div, r2, vs.sqnorm(g)) if self.alpha is None else self.alpha
-        z = st.z - t * g
-        x = vs.map(_thresholds.soft, z, scalars=(self.thresh,))
-        return dict(x=x, z=z, y=st.y, r2=r2, dx2=vs.sqnorm(x - st.x))
-
-    def _x(self):
-        return self._output(self.vs.to_dask(self.st.x))
-
-    def _lazy_check(self, st, show):
-        lazy = [st["r2"], st["dx2"]]
-        if show:
-            lazy.append(self.vs.first(st["x"]))
-        return lazy
-
-    def _on_check(self, values, show):
-        if self.iiter == 0:
-            return
-        r2, dx2 = values[:2]
-        self.cost.append(0.5 * float(r2))
-        self.cost_iters.append(self.iiter)
-        self.xupdate = math.sqrt(max(dx2, 0.0))
-        if self.xupdate <= self.tol:
-            self._converged = True
-        if show:
-            x0 = values[2]
-            strx = f"  {x0:1.2e}   " if isinstance(x0, complex) else f"     {x0:11.4e}        "
-            print(f"{self.iiter:6g} " + strx + f"{self.cost[-1]:10.3e}   {self.xupdate:10.3e}")
-
-    def finalize(self, show=False):
-        """Finalize: ``cost`` becomes a NumPy array (its values at the checks)."""
-        self._check_final()
-        self._elapsed()
-        self.cost = np.array(self.cost)
-        if show:
-            self._print_finalize(nbar=80)
-
-    def solve(self, y, x0=None, niter=10, thresh=0.1, alpha=None, tol=1e-10, show=False,
-              itershow=(10, 10, 10), check_every=10):
-        """Run the whole solver: ``setup``, ``run``, ``finalize``; returns ``(x, niter, cost)``."""
-        x = self.setup(y=y, x0=x0, niter=niter, thresh=thresh, alpha=alpha, tol=tol, show=show,
-                       check_every=check_every)
-        x = self.run(x, niter, show=show, itershow=itershow)
-        self.finalize(show)
-        return self._finish(x), self.iiter, self.cost
-
-
-def linearized_bregman(Op, y, x0=None, niter=10, thresh=0.1, alpha=None, tol=1e-10, show=False,
-                       itershow=(10, 10, 10), callback=None, check_every=10):
-    r"""Linearized Bregman iterations with the dynamic step (see :class:`LinearizedBregman`).
-
-    Returns
-    -------
-    x : dask.array.Array or StackedArray
-        Estimated (sparse) model.
-    niter : int
-        Number of executed iterations.
-    cost : numpy.ndarray
-        Half the squared residual at the checks.
-
-    Examples
-    --------
-    >>> import numpy as np, dask.array as da
-    >>> import pylops_distributed as pld
-    >>> from pylops_distributed.optimization.sparsity import linearized_bregman
-    >>> A = np.random.default_rng(0).standard_normal((30, 50))
-    >>> xtrue = np.zeros(50); xtrue[[3, 17, 40]] = [1.0, -2.0, 1.5]
-    >>> Op = pld.MatrixMult(da.from_array(A, chunks=(10, 50)))
-    >>> x, it, cost = linearized_bregman(Op, A @ xtrue, niter=300, thresh=0.5, tol=0)
-    >>> np.flatnonzero(np.abs(x.compute()) > 0.5).tolist()
-    [3, 17, 40]
-    """
-    solver = LinearizedBregman(Op)
-    if callback is not None:
-        solver.callback = callback
-    return solver.solve(y=y, x0=x0, niter=niter, thresh=thresh, alpha=alpha, tol=tol, show=show,
-                        itershow=itershow, check_every=check_every)
-
