@@ -13,6 +13,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ("operators_tour.py", "matches PyLops: True"),
     ("regularized_inversion.py", "regularized_inversion"),
     ("sparse_deconvolution.py", "linearized Bregman"),
+    ("plot_tv_denoising.py", "TV (split Bregman)"),
+    ("plot_interpolation.py", "FISTA (FFT2D)"),
 ])
 def test_example_runs(script, expect, tmp_path):
     out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", script)],
@@ -29,3 +31,12 @@ def test_example_runs(script, expect, tmp_path):
         assert max(v for k, v in errors.items() if k != "data (blurred)") < errors["data (blurred)"]
         assert float(out.stdout.splitlines()[0].split("vs PyLops")[1]) < 1e-8
         assert (tmp_path / "sparse_deconvolution.png").stat().st_size > 1000
+    if script in ("plot_tv_denoising.py", "plot_interpolation.py"):  # halves the data's error
+        errors = {line[:20].strip(): float(line.split("error vs true")[1].split()[0])
+                  for line in out.stdout.splitlines() if "error vs true" in line}
+        data = "noisy image" if script == "plot_tv_denoising.py" else "zero-filled data"
+        assert errors[expect] < 0.5 * errors[data]
+        diffs = [float(line.split("vs PyLops")[1]) for line in out.stdout.splitlines()
+                 if "vs PyLops" in line]
+        assert len(diffs) == 1 and diffs[0] < 1e-8
+        assert (tmp_path / script.replace(".py", ".png")).stat().st_size > 1000
