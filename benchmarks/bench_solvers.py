@@ -263,7 +263,7 @@ def part_ops(client, repeat):
 
 # --- part cases --------------------------------------------------------------------------------
 
-def time_mpi(case, nproc=2):
+def time_mpi(case, nproc=2, extra=()):
     try:
         import mpi4py  # noqa: F401
     except ImportError:
@@ -272,7 +272,8 @@ def time_mpi(case, nproc=2):
     if mpiexec is None:
         return None, "mpiexec not found"
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    cmd = [mpiexec, "-n", str(nproc), sys.executable, os.path.join(HERE, "_mpi_peer.py"), case]
+    cmd = [mpiexec, "-n", str(nproc), sys.executable, os.path.join(HERE, "_mpi_peer.py"), case,
+           *map(str, extra)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1200)
     for line in out.stdout.splitlines():
         if line.startswith("{"):

@@ -37,7 +37,7 @@ from pylops_distributed.linearoperator import LinearOperator
 SLAB_BYTES = 1 << 20
 #: Axis length from which stencils are taken from a fixed-size template (shorter axes are
 #: described exactly, row by row).
-_TEMPLATE_N = 64
+TEMPLATE_N = 64
 
 
 # --- 1-D stencils -----------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def derivative_stencils(which, n, kind="centered", order=3, edge=False, opname=N
     """
     import pylops
 
-    m = min(n, _TEMPLATE_N)
+    m = min(n, TEMPLATE_N)
     try:
         if which == "first":
             Op = pylops.FirstDerivative(m, kind=kind, edge=edge, order=order, dtype="float64")
@@ -147,7 +147,7 @@ def derivative_stencils(which, n, kind="centered", order=3, edge=False, opname=N
 @functools.lru_cache(maxsize=256)
 def box_stencil(nsmooth, n):
     """Zero-padded centred moving average of odd length ``nsmooth`` (PyLops' Smoothing1D)."""
-    m = min(n, max(_TEMPLATE_N, 4 * nsmooth))
+    m = min(n, max(TEMPLATE_N, 4 * nsmooth))
     half = nsmooth // 2
     i = np.arange(m)
     M = (np.abs(i[:, None] - i[None, :]) <= half) / float(nsmooth)

@@ -54,3 +54,11 @@ def test_frompylops_cupy():
     A = rand((7, 9), "float32", 5)
     Op = pld.FromPyLops(pylops.MatrixMult(cp.asarray(A), dtype="float32"), dims=(20, 9), axes=1)
     check(Op, pylops.BlockDiag([pylops.MatrixMult(A, dtype="float32")] * 20), (5, 9), "float32")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
+def test_convolve1d_cupy(dtype):
+    h = rand((9,), "float64", 5)
+    check(pld.Convolve1D((12, 70), h, offset=3, axis=1, dtype=dtype),
+          pylops.signalprocessing.Convolve1D((12, 70), h, offset=3, axis=1, dtype=dtype),
+          (6, 25), dtype)

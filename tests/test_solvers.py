@@ -225,16 +225,23 @@ def test_model_graph_does_not_grow(scheduler, fused):
 
 # --- tolerance, errors, table, callbacks ---------------------------------------------------
 
-def test_tol_stops_at_a_check(scheduler):
+def test_tol_stops_where_pylops_stops(scheduler):
+    """CG and CGLS stop at PyLops' iteration (tested in the step, read at the next check),
+    with PyLops' iterate; also when the initial guess already meets ``tol`` (no step)."""
     A = _matrix("over", "float64")
     Op = pld.MatrixMult(da.from_array(A, chunks=(20, 30)))
     y = A @ np.ones(30)
-    x, istop, iit, r1, r2, cost = cgls(Op, y, niter=100, tol=1e-8, check_every=5)
-    assert istop == 1 and iit % 5 == 0 and iit < 100 and r1 <= 1e-8
-    _, piit = pcgls(pylops.MatrixMult(A), y, niter=100, tol=1e-8)[1:3]
-    assert piit <= iit < piit + 5
-    x, iit, cost = cg(pld.MatrixMult(A.T @ A), A.T @ y, niter=100, tol=1e-10, check_every=4)
-    assert iit % 4 == 0 and iit < 100 and cost[-1] ** 2 <= 1e-10
+    x, istop, iit, r1, r2, cost = cgls(Op, y, niter=100, tol=1e-8, check_every=7)
+    xr, pistop, piit, pr1 = pcgls(pylops.MatrixMult(A), y, niter=100, tol=1e-8)[:4]
+    assert istop == pistop == 1 and iit == piit < 100 and iit % 7 != 0 and r1 <= 1e-8
+    np.testing.assert_allclose(x.compute(), xr, rtol=1e-7)
+    assert cgls(Op, y, x0=np.ones(30) + 1e-9, niter=10, tol=1e-8, check_every=5)[2] == 0
+    N = A.T @ A
+    x, iit, cost = cg(pld.MatrixMult(N), A.T @ y, niter=100, tol=1e-10, check_every=4)
+    xr, piit = pcg(pylops.MatrixMult(N), A.T @ y, niter=100, tol=1e-10)[:2]
+    assert iit == piit < 100 and cost[-1] ** 2 <= 1e-10
+    np.testing.assert_allclose(x.compute(), xr, rtol=1e-7)
+    assert cg(pld.MatrixMult(N), np.zeros(30), niter=10, check_every=4)[1] == 0
     out = lsqr(Op, y, niter=100, check_every=5)
     assert out[1] in (1, 2) and out[2] % 5 == 0 and out[2] < 100
 

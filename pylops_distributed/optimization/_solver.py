@@ -216,6 +216,15 @@ class CheckedSolver(Solver):
     def _on_first_check(self, values):
         """The setup's extras, at the first check (e.g. the cost at iteration 0)."""
 
+    def _stopped(self, stop):
+        """Whether the steps were frozen at iteration ``stop`` (>= 0, see :func:`stopped_at`);
+        then that is the solver's iteration count, as PyLops stops there."""
+        if stop < 0:
+            return False
+        self.iiter = self._checked = int(stop)
+        self._converged = True
+        return True
+
     # --- loop ----------------------------------------------------------------------------------
     def _advance(self, show=False):
         """One step; at a check, the check's scalars are computed with it.
@@ -342,6 +351,20 @@ def _arrays_of(x):
     if x is None:
         return []
     return list(x.blocks) if isinstance(x, StackedArray) else [x]
+
+
+def stopped_at(stop, it, value, tol):
+    """The iteration where ``value <= tol`` first held (``stop`` when already known), else -1:
+    PyLops' loop condition, evaluated in the step's graph."""
+    if stop >= 0:
+        return stop
+    return it if value <= tol else -1.0
+
+
+def active(stop):
+    """1 while the solver runs, 0 once stopped: the later steps of a check interval leave the
+    state as it was (PyLops' iterate, with no extra round trip)."""
+    return 1.0 if stop < 0 else 0.0
 
 
 def sqrt0(v):

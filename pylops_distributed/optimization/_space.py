@@ -433,8 +433,10 @@ class PlainSpace(Space):
         def reduce(n):
             if n.op == "reduce":
                 part, combine, vecs = n.args
+                # unoptimised: the chunks keep the step's keys (computed once, shared with
+                # the rest of the step) and a persisted array's results
                 parts = [dask.delayed(part, pure=True)(c) for m in vecs
-                         for c in self._eval(m, env).to_delayed().ravel()]
+                         for c in self._eval(m, env).to_delayed(optimize_graph=False).ravel()]
                 return da.from_delayed(dask.delayed(combine, pure=False)(parts), (),
                                        dtype=np.float64, meta=_meta0(self.meta))
             if n.op == "dot":

@@ -4,8 +4,9 @@ import math
 
 import numpy as np
 
-from pylops_distributed.optimization._solver import (CheckedSolver, as_float, is_complex,
-                                                    predicted_memory)
+from pylops_distributed.optimization._solver import (CheckedSolver, active, as_float, is_complex,
+                                                    predicted_memory, stopped_at)
+from pylops_distributed.optimization._space import call, safe_div
 
 
 class CG(CheckedSolver):
@@ -35,6 +36,7 @@ class CG(CheckedSolver):
     """
 
     uses_adjoint = False
+    step_params = ("damp", "tol")
 
     def memory_usage(self, show=False, unit="B"):
         return predicted_memory("CG", self.Op, 2, 4, show, unit)
@@ -54,7 +56,9 @@ class CG(CheckedSolver):
         damp : float, optional
             Damping :math:`\epsilon` added to the diagonal.
         tol : float, optional
-            Stop at the first check where :math:`\|\mathbf{r}\|_2^2 \le` ``tol``.
+            Stop where :math:`\|\mathbf{r}\|_2^2 \le` ``tol``, as PyLops: tested in each
+            step's graph (later steps leave the state as it is) and read at the next check,
+            so the result and the iteration count are PyLops'.
         preallocate : bool, optional
             Accepted for PyLops compatibility.
         show : bool, optional
@@ -76,7 +80,7 @@ class CG(CheckedSolver):
             x, r = x0, y - vs.matvec(x0) - damp * x0
         k = vs.sqnorm(r)
         # the first direction is r: c = r + b * 0 whatever b
-        state = dict(x=x, r=r, c=vs.zeros_like(r), k=k, kold=k)
+        state = dict(x=x, r=r, c=vs.zeros_like(r), k=k, kold=k, stop=-1.0, it=0.0)
         extras = self._input_norms(y, x0)
         extras["k_0"] = k
         self._start_state(state, extras)
@@ -86,21 +90,22 @@ class CG(CheckedSolver):
 
     def _iterate(self, st):
         vs = self.vs
-        c = st.r + (st.k / st.kold) * st.c
+        stop = call(stopped_at, st.stop, st.it, st.k, self.tol)  # PyLops' kold > tol test
+        c = st.r + call(safe_div, st.k, st.kold) * st.c
         Opc = vs.matvec(c)
         if self.damp != 0:
             Opc = Opc + self.damp * c
-        a = st.k / abs(vs.dot(c, Opc))
+        a = call(active, stop) * call(safe_div, st.k, abs(vs.dot(c, Opc)))
         x = st.x + a * c
         r = st.r - a * Opc
-        return dict(x=x, r=r, c=c, k=vs.sqnorm(r), kold=st.k)
+        return dict(x=x, r=r, c=c, k=vs.sqnorm(r), kold=st.k, stop=stop, it=st.it + 1)
 
     def _x(self):
         return self._output(self.vs.to_dask(self.st.x))
 
     # --- checks --------------------------------------------------------------------------------
     def _lazy_check(self, st, show):
-        lazy = [st["k"]]
+        lazy = [st["k"], call(stopped_at, st["stop"], st["it"], st["k"], self.tol)]
         if show:
             lazy.append(self.vs.first(st["x"]))
         return lazy
@@ -111,13 +116,12 @@ class CG(CheckedSolver):
             self.cost_iters.append(0)
 
     def _on_check(self, values, show):
-        k = values[0]
-        self.cost.append(math.sqrt(k))
+        if self._stopped(values[1]) and self.cost_iters and self.cost_iters[-1] == self.iiter:
+            return  # stopped at iteration 0: recorded by the first check
+        self.cost.append(math.sqrt(values[0]))
         self.cost_iters.append(self.iiter)
-        if k <= self.tol:
-            self._converged = True
         if show and self.iiter > 0:
-            print(f"{self.iiter:6g}        " + self._print_row_x0(values[1]) + f"{self.cost[-1]:11.4e}")
+            print(f"{self.iiter:6g}        " + self._print_row_x0(values[2]) + f"{self.cost[-1]:11.4e}")
 
     def _print_setup(self, xcomplex=False):
         self._print_solver(nbar=55)

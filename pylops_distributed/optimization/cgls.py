@@ -4,8 +4,9 @@ import math
 
 import numpy as np
 
-from pylops_distributed.optimization._solver import (CheckedSolver, as_float, is_complex,
-                                                    predicted_memory)
+from pylops_distributed.optimization._solver import (CheckedSolver, active, as_float, is_complex,
+                                                    predicted_memory, stopped_at)
+from pylops_distributed.optimization._space import call, safe_div
 
 
 class CGLS(CheckedSolver):
@@ -36,6 +37,8 @@ class CGLS(CheckedSolver):
     as in PyLops 2.x.
     """
 
+    step_params = ("damp", "tol")
+
     def memory_usage(self, show=False, unit="B"):
         return predicted_memory("CGLS", self.Op, 5, 3, show, unit)
 
@@ -54,7 +57,9 @@ class CGLS(CheckedSolver):
         damp : float, optional
             Damping :math:`\epsilon`.
         tol : float, optional
-            Stop at the first check where the squared gradient norm is ``<= tol``.
+            Stop where the squared gradient norm is ``<= tol``, as PyLops: the test runs in
+            each step's graph (the steps after it leave the state as it is) and is read at
+            the next check, so the result and the iteration count are PyLops'.
         preallocate : bool, optional
             Accepted for PyLops compatibility.
         show : bool, optional
@@ -89,19 +94,23 @@ class CGLS(CheckedSolver):
             x, s = x0, y - vs.matvec(x0)
             r = vs.rmatvec(s) - self.damp * x0
         q = vs.matvec(r)
-        return dict(x=x, s=s, c=r, q=q, kold=vs.sqnorm(r), qq=vs.sqnorm(q), cc=vs.sqnorm(r))
+        return dict(x=x, s=s, c=r, q=q, kold=vs.sqnorm(r), qq=vs.sqnorm(q), cc=vs.sqnorm(r),
+                    stop=-1.0, it=0.0)
 
     def _iterate(self, st):
         vs, damp = self.vs, self.damp
-        a = st.kold / (st.qq + damp * st.cc)  # the damping of this step (PyLops reads it here)
+        stop = call(stopped_at, st.stop, st.it, st.kold, self.tol)  # PyLops' kold > tol test
+        # the damping of this step (PyLops reads it here)
+        a = call(active, stop) * call(safe_div, st.kold, st.qq + damp * st.cc)
         x = st.x + a * st.c
         s = st.s - a * st.q
         r = vs.rmatvec(s) - damp * x
         k = vs.sqnorm(r)
-        b = k / st.kold
+        b = call(safe_div, k, st.kold)
         c = r + b * st.c
         q = vs.matvec(c)
-        return dict(x=x, s=s, c=c, q=q, kold=k, qq=vs.sqnorm(q), cc=vs.sqnorm(c))
+        return dict(x=x, s=s, c=c, q=q, kold=k, qq=vs.sqnorm(q), cc=vs.sqnorm(c), stop=stop,
+                    it=st.it + 1)
 
     def _x(self):
         return self._output(self.vs.to_dask(self.st.x))
@@ -109,7 +118,8 @@ class CGLS(CheckedSolver):
     # --- checks --------------------------------------------------------------------------------
     def _lazy_check(self, st, show):
         vs = self.vs
-        lazy = [st["kold"], vs.sqnorm(st["s"]), vs.sqnorm(st["x"]) if self.damp != 0 else 0.0]
+        lazy = [st["kold"], vs.sqnorm(st["s"]), vs.sqnorm(st["x"]) if self.damp != 0 else 0.0,
+                call(stopped_at, st["stop"], st["it"], st["kold"], self.tol)]
         if show:
             lazy.append(vs.first(st["x"]))
         return lazy
@@ -126,11 +136,11 @@ class CGLS(CheckedSolver):
             self._record(values["kold_0"], values["s2_0"], values["x2_0"], 0)
 
     def _on_check(self, values, show):
+        if self._stopped(values[3]) and self.cost_iters and self.cost_iters[-1] == self.iiter:
+            return  # stopped at iteration 0: recorded by the first check
         self._record(*values[:3], self.iiter)
-        if self.kold_value <= self.tol:
-            self._converged = True
         if show and self.iiter > 0:
-            print(f"{self.iiter:6g}       " + self._print_row_x0(values[3])
+            print(f"{self.iiter:6g}       " + self._print_row_x0(values[4])
                   + f"{self.cost[-1]:11.4e}    {self.cost1[-1]:11.4e}")
 
     def _print_setup(self, xcomplex=False):
@@ -166,7 +176,7 @@ class CGLS(CheckedSolver):
         x : dask.array.Array or StackedArray
             Estimated model (persisted).
         istop : int
-            1: ``tol`` met at a check; 2: ``niter`` reached; 3: stopped by a callback.
+            1: ``tol`` met; 2: ``niter`` reached; 3: stopped by a callback.
         iit : int
             Number of executed iterations.
         r1norm : float

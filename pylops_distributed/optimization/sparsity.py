@@ -6,6 +6,7 @@ only at checks.
     linearized_bregman / LinearizedBregman
                     Linearized Bregman with the dynamic step (sparsity-promoting LSRTM,
                     :mod:`.linearizedbregman`).
+    omp / OMP       Orthogonal matching pursuit, and matching pursuit (:mod:`.omp`).
     irls / IRLS     Iteratively reweighted least squares (:mod:`.irls`).
     splitbregman / SplitBregman
                     Split Bregman for mixed L2-L1 problems (:mod:`.splitbregman`).
@@ -33,13 +34,14 @@ from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization import _thresholds
 from pylops_distributed.optimization.irls import IRLS, irls
 from pylops_distributed.optimization.linearizedbregman import LinearizedBregman, linearized_bregman
+from pylops_distributed.optimization.omp import OMP, omp
 from pylops_distributed.optimization.splitbregman import SplitBregman, splitbregman
 from pylops_distributed.optimization._solver import CheckedSolver, predicted_memory
 from pylops_distributed.optimization._space import call, sqrt
 from pylops_distributed.stacked import StackedArray
 
-__all__ = ["ISTA", "FISTA", "IRLS", "LinearizedBregman", "SplitBregman", "ista", "fista", "irls",
-           "linearized_bregman", "splitbregman"]
+__all__ = ["ISTA", "FISTA", "IRLS", "LinearizedBregman", "OMP", "SplitBregman", "ista", "fista",
+           "irls", "linearized_bregman", "omp", "splitbregman"]
 
 _PERCENTILE = ("hard-percentile", "soft-percentile", "half-percentile")
 
