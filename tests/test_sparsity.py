@@ -275,3 +275,11 @@ def test_manual_steps_with_pylops_signatures():
             assert abs(float(upd) - updr) <= 1e-10 * updr
             ours.finalize()
             _close(x.compute(), xr, 1e-10)
+
+
+def test_spgl1_is_a_documented_absence():
+    Op, _, y, _ = _sparse_problem("float64")
+    with pytest.raises(NotImplementedError, match="fista or omp"):
+        from pylops_distributed.optimization.sparsity import spgl1
+
+        spgl1(Op, y, tau=1.0)

@@ -11,6 +11,7 @@ import math
 import time
 
 import dask
+import dask.array as da
 import numpy as np
 from pylops.optimization.basesolver import Solver
 
@@ -19,7 +20,7 @@ from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization._fused import FusedSpace, NotFusable
 from pylops_distributed.optimization._eager import EagerSpace
 from pylops_distributed.optimization._runner import Runner, Unsupported, persisted_chunks
-from pylops_distributed.optimization._space import PlainSpace
+from pylops_distributed.optimization._space import ROUND_TRIPS, PlainSpace, to_number
 from pylops_distributed.kernels import NoChunkKernel, StackKernel
 from pylops_distributed.stacked import StackedArray, split_flat
 
@@ -212,6 +213,17 @@ class CheckedSolver(Solver):
                 "Inf from finite data: check the operator and its parameters")
         self._checked = self.iiter
         self._on_check(values, show)
+        self._settle_callbacks()
+
+    def _settle_callbacks(self):
+        """Numbers for the lazy values that callbacks stored (``MetricsCallback``'s metrics of
+        the lazy iterates): computed together at the check (one more round trip when any)."""
+        lists = [v for cb in (self.callbacks or ()) for v in _lists_in(cb)]
+        pending = [(lst, i) for lst in lists for i, v in enumerate(lst) if isinstance(v, da.Array)]
+        if pending:
+            ROUND_TRIPS[0] += 1
+            for (lst, i), v in zip(pending, dask.compute(*[lst[i] for lst, i in pending])):
+                lst[i] = to_number(v)
 
     def _on_first_check(self, values):
         """The setup's extras, at the first check (e.g. the cost at iteration 0)."""
@@ -317,6 +329,7 @@ class CheckedSolver(Solver):
             if self.callbacks and any(getattr(cb, "stop", False) for cb in self.callbacks):
                 break
         self._check(show)
+        self._settle_callbacks()  # the last step's (its check came before its callback)
         return self._x()
 
     def callback(self, x, *args, **kwargs):
@@ -342,6 +355,16 @@ class CheckedSolver(Solver):
     def _elapsed(self):
         self.tend = time.time()
         self.telapsed = self.tend - self.tstart
+
+
+def _lists_in(obj):
+    """The lists among an object's attributes and in its dict attributes (a callback's
+    records)."""
+    for v in vars(obj).values():
+        if isinstance(v, list):
+            yield v
+        elif isinstance(v, dict):
+            yield from (w for w in v.values() if isinstance(w, list))
 
 
 def _arrays_of(x):

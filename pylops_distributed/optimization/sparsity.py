@@ -41,7 +41,7 @@ from pylops_distributed.optimization._space import call, sqrt
 from pylops_distributed.stacked import StackedArray
 
 __all__ = ["ISTA", "FISTA", "IRLS", "LinearizedBregman", "OMP", "SplitBregman", "ista", "fista",
-           "irls", "linearized_bregman", "omp", "splitbregman"]
+           "irls", "linearized_bregman", "omp", "spgl1", "splitbregman"]
 
 _PERCENTILE = ("hard-percentile", "soft-percentile", "half-percentile")
 
@@ -488,3 +488,25 @@ def fista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None
                         threshkind=threshkind, perc=perc, decay=decay, monitorres=monitorres,
                         show=show, itershow=itershow, preallocate=preallocate,
                         check_every=check_every)
+
+
+def spgl1(Op, y, *args, **kwargs):
+    """Not available: SPGL1 (:func:`pylops.optimization.sparsity.spgl1`) does not run on
+    chunks here.
+
+    The ``spgl1`` package that PyLops wraps iterates on whole NumPy vectors on one machine:
+    every iteration projects onto an l1 ball (a sort of the whole model) and its line search
+    decides on each step's numbers, so on a cluster it would gather the model every
+    iteration. For the same problems use :func:`fista` (``eps`` for the l1 weight; the
+    percentile thresholds keep a given fraction of the coefficients) or :func:`omp`, or run
+    PyLops' ``spgl1`` on NumPy arrays.
+
+    Raises
+    ------
+    NotImplementedError
+        Always, with the alternatives.
+    """
+    raise NotImplementedError(
+        "spgl1: SPGL1 does not run on chunked vectors (the spgl1 package projects the whole "
+        "model onto an l1 ball and decides each line-search step on the client); use "
+        "pylops_distributed.optimization.sparsity.fista or omp, or PyLops' spgl1 on NumPy arrays")
