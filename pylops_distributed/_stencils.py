@@ -440,7 +440,7 @@ class StencilOperator(LinearOperator):
             token=f"{self._token}-{int(adjoint)}",
             out_dtype=functools.partial(_stencil_dtype, self.dtype, self._promote_input,
                                         tuple(plan.get("promote", ()))),
-            corners=plan.get("corners", False), split=plan["kernel"] is sum_kernel)
+            corners=plan.get("corners", False), split=plan.get("split", plan["kernel"] is sum_kernel))
 
 
 def sum_plans(terms_fwd, terms_adj, ndim):

@@ -4,19 +4,64 @@ import functools
 
 import numpy as np
 
-from pylops_distributed._arrays import as_dims, normalize_axis
-from pylops_distributed._stencils import TEMPLATE_N, Stencil1D, StencilOperator, sum_plans
+from pylops_distributed._arrays import as_dims, get_array_module, normalize_axis
+from pylops_distributed._stencils import (TEMPLATE_N, Stencil1D, StencilOperator, reach,
+                                          sum_kernel)
+
+#: Filter length from which NumPy chunks are convolved through FFTs (SciPy's ``fftconvolve``
+#: on the chunk and its halo) rather than tap by tap.
+FFT_TAPS = 24
+
+
+def convolve_kernel(x, *, where, dtype, terms, taps, out=None):
+    """The chunk kernel: ``sum_kernel``'s result, through an FFT for long filters on NumPy
+    chunks. The operator is Toeplitz with zero outside the array, so the rows of the output
+    box are those of the full convolution of the block with the reversed ``taps``
+    (``(offset, coefficient)`` of every row, read away from the edges)."""
+    axis = terms[0][0]
+    if get_array_module(x) is not np or len(taps) < FFT_TAPS:
+        return sum_kernel(x, where=where, dtype=dtype, terms=terms, out=out)
+    from scipy.signal import fftconvolve
+
+    lo, hi = -taps[0][0], taps[-1][0]
+    dense = np.zeros(lo + hi + 1)
+    for o, c in taps:
+        dense[o + lo] = c
+    taps = dense
+    shape = [1] * x.ndim
+    shape[axis] = taps.size
+    o0 = where.origin[axis]
+    box = tuple(slice(a - o, b - o) if ax != axis else slice(None)
+                for ax, (a, b, o) in enumerate(zip(where.start, where.stop, where.origin)))
+    full = fftconvolve(x[box], taps[::-1].reshape(shape), mode="full", axes=axis)
+    rows = [slice(None)] * x.ndim
+    rows[axis] = slice(where.start[axis] + hi - o0, where.stop[axis] + hi - o0)
+    y = full[tuple(rows)]
+    if out is None:
+        return y.astype(dtype, copy=False)
+    out[...] = y
+    return out
 
 
 @functools.lru_cache(maxsize=64)
 def _convolution_stencils(h, offset, n):
     """(forward, adjoint) stencils of PyLops' ``Convolve1D(n, h, offset)``, read from PyLops'
     own operator on a template axis long enough for the edge rows and the interior."""
+    M = _matrix(h, offset, min(n, max(TEMPLATE_N, 4 * len(h) + 1)))
+    return Stencil1D.from_matrix(M).resized(n), Stencil1D.from_matrix(M.T).resized(n)
+
+
+@functools.lru_cache(maxsize=64)
+def _toeplitz_taps(h, offset):
+    """(forward, adjoint) taps of every row away from the edges (whatever the axis length)."""
+    M = _matrix(h, offset, max(TEMPLATE_N, 4 * len(h) + 1))
+    return Stencil1D.from_matrix(M).taps, Stencil1D.from_matrix(M.T).taps
+
+
+def _matrix(h, offset, m):
     import pylops
 
-    m = min(n, max(TEMPLATE_N, 4 * len(h) + 1))
-    M = pylops.signalprocessing.Convolve1D(m, np.array(h), offset=offset).todense()
-    return Stencil1D.from_matrix(M).resized(n), Stencil1D.from_matrix(M.T).resized(n)
+    return pylops.signalprocessing.Convolve1D(m, np.array(h), offset=offset).todense()
 
 
 class Convolve1D(StencilOperator):
@@ -51,7 +96,8 @@ class Convolve1D(StencilOperator):
     outside the array; the adjoint is the correlation with ``h``. One task per chunk, with a
     halo of about ``len(h)`` samples along ``axis`` exchanged with the neighbouring chunks
     (any chunking, including along ``axis``; chunks shorter than the halo are merged with a
-    neighbour). NumPy chunks run a compiled kernel (Numba), CuPy chunks a generated CUDA one.
+    neighbour). NumPy chunks run a compiled kernel (Numba), or an FFT of the chunk and its halo
+    for filters of ``FFT_TAPS`` samples or more; CuPy chunks a generated CUDA kernel.
 
     Examples
     --------
@@ -87,7 +133,10 @@ class Convolve1D(StencilOperator):
         if method not in (None, "direct", "fft", "overlapadd"):
             raise ValueError(f"Convolve1D: method={method!r} must be direct, fft or overlapadd")
         self.h, self.offset, self.nh, self.method = h, int(offset), len(h), method
-        fwd, adj = _convolution_stencils(tuple(h.astype(float).tolist()), self.offset,
-                                         dims[self.axis])
+        key = tuple(h.astype(float).tolist())
+        fwd, adj = _convolution_stencils(key, self.offset, dims[self.axis])
         super().__init__(dims, dims, dtype, name=name, chunks=chunks)
-        self._setup(*sum_plans([(self.axis, fwd, 1.0)], [(self.axis, adj, 1.0)], len(dims)))
+        self._setup(*[dict(kernel=convolve_kernel, depth=reach(terms, len(dims)), split=True,
+                           kwargs=dict(terms=terms, taps=taps))
+                      for terms, taps in zip((((self.axis, fwd, 1.0),), ((self.axis, adj, 1.0),)),
+                                             _toeplitz_taps(key, self.offset))])
