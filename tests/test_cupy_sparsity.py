@@ -65,3 +65,49 @@ def test_percentile_and_transform_on_cupy(name):
     assert isinstance(x, cp.ndarray)
     ref = getattr(psp, name)(POp, y.ravel(), SOp=pylops.FirstDerivative(dims, axis=0), **kw)[0]
     np.testing.assert_allclose(cp.asnumpy(x).ravel(), ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("niter_inner", [0, 20])
+def test_omp_on_cupy(niter_inner):
+    """OMP (PyLops' cgls inside, as PyLops on CuPy) and MP on CuPy chunks, against NumPy."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((30, 60))
+    xt = np.zeros(60)
+    xt[[3, 17, 40]] = [1.0, -2.0, 1.5]
+    y = A @ xt
+    Op = pld.MatrixMult(da.from_array(cp.asarray(A), chunks=(10, 30), asarray=False))
+    yg = da.from_array(cp.asarray(y), chunks=10, asarray=False)
+    kw = dict(niter_outer=6, niter_inner=niter_inner, sigma=1e-8)
+    with dask.config.set(scheduler="threads"):
+        np.random.seed(0)
+        x, nout, cost = sparsity.omp(Op, yg, **kw)
+        got = x.compute()
+    assert isinstance(got, cp.ndarray)
+    np.random.seed(0)
+    xr, noutr, costr = psp.omp(pylops.MatrixMult(A), y, engine="pylops", **kw)
+    assert nout == noutr
+    np.testing.assert_allclose(cp.asnumpy(got), xr, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("proxg", ["l1", "ball", "huber"])
+def test_proximal_gradient_on_cupy(proxg):
+    """PyProximal's solver on CuPy chunks: the separable proxes and the global norm on the GPU."""
+    pyproximal = pytest.importorskip("pyproximal")
+    from pyproximal.optimization import primal as pp
+
+    from pylops_distributed.optimization import proximal
+
+    dims = (24, 20)
+    b = np.random.default_rng(4).standard_normal(dims)
+    g = {"l1": lambda: pyproximal.L1(sigma=0.1), "ball": lambda: pyproximal.EuclideanBall(0.1, 1.5),
+         "huber": lambda: pyproximal.Huber(0.3)}[proxg]
+    Op = pld.Laplacian(dims)
+    bg = da.from_array(cp.asarray(b), chunks=(8, 20), asarray=False)
+    x0 = da.zeros(dims, chunks=(8, 20), meta=cp.empty(()))
+    with dask.config.set(scheduler="threads"):
+        x = proximal.AcceleratedProximalGradient(pyproximal.L2(Op=Op, b=bg), g(), x0, tau=0.05,
+                                                 niter=15, check_every=5).compute()
+    assert isinstance(x, cp.ndarray)
+    xr = pp.AcceleratedProximalGradient(pyproximal.L2(Op=pylops.Laplacian(dims), b=b.ravel()), g(),
+                                        np.zeros(b.size), tau=0.05, niter=15)
+    np.testing.assert_allclose(cp.asnumpy(x).ravel(), xr, rtol=1e-9, atol=1e-9 * np.abs(xr).max())

@@ -7,8 +7,11 @@
     leastsquares    PyLops' regularized least squares: normal_equations_inversion,
                     regularized_inversion, preconditioned_inversion (and classes).
     eigs            power_iteration (largest eigenvalue, checked every ``check_every``).
-    sparsity        ista / ISTA, fista / FISTA (soft, hard and half thresholds),
-                    linearized_bregman / LinearizedBregman.
+    sparsity        ista / ISTA, fista / FISTA (soft, hard, half and percentile thresholds,
+                    SOp), omp / OMP, irls / IRLS, splitbregman / SplitBregman,
+                    linearized_bregman / LinearizedBregman (spgl1: a documented absence).
+    proximal        PyProximal's ProximalGradient, AcceleratedProximalGradient, ADMM,
+                    LinearizedADMM, PrimalDual (import the module; needs pyproximal).
 
 Each solver is written once against a small vector space (``_space``): with operators that
 have chunk kernels an iteration is a few tasks per chunk (``_fused``), otherwise dask.array
