@@ -126,12 +126,14 @@ def _inner(y, A, engine, niter, kwargs, dtype, rdtype):
     return _host(x), r, float(xp.linalg.norm(r))
 
 
-def _scatter(cols, vals, out_dtype, block_info=None):
-    """A chunk of the flat vector with ``vals`` at ``cols``, zeros elsewhere."""
+def _scatter(cols, vals, out_dtype, like, block_info=None):
+    """A chunk of the flat vector with ``vals`` at ``cols``, zeros elsewhere (an array of
+    ``like``'s module: NumPy or CuPy)."""
+    xp = get_array_module(like)
     start, stop = block_info[None]["array-location"][0]
-    out = np.zeros(stop - start, dtype=out_dtype)
+    out = xp.zeros(stop - start, dtype=out_dtype)
     keep = (cols >= start) & (cols < stop)
-    out[cols[keep] - start] = vals[keep].astype(out_dtype)
+    out[xp.asarray(cols[keep] - start)] = xp.asarray(vals[keep].astype(out_dtype))
     return out
 
 
@@ -285,8 +287,9 @@ class OMP(_PyLopsOMP):
     def _vector(self, cols, vals, name=None):
         """A lazy model-size vector, ``vals`` at ``cols``, built on the workers."""
         return da.map_blocks(_scatter, cols=np.asarray(cols, dtype=int), vals=np.asarray(vals),
-                             out_dtype=self.Op.dtype, dtype=self.Op.dtype, chunks=self._mchunks,
-                             name=name, meta=np.empty(0, self.Op.dtype))
+                             out_dtype=self.Op.dtype, like=meta_like(self.y._meta, self.Op.dtype, 1),
+                             dtype=self.Op.dtype, chunks=self._mchunks, name=name,
+                             meta=meta_like(self.y._meta, self.Op.dtype, 1))
 
     def _column(self, j):
         """Lazy column ``j`` of ``Op`` (on a one-hot vector), with keys of this step's own
