@@ -83,12 +83,14 @@ def test_stencil_operator_x0_decay_and_alpha(ours, theirs):
 
 
 @pytest.mark.parametrize("ours,theirs", PAIRS)
-def test_tol_and_rtol_stop_at_a_check(ours, theirs):
+def test_tol_stops_where_pylops_stops_and_rtol_at_a_check(ours, theirs):
     Op, POp, y, _ = _sparse_problem("float64")
-    with dask.config.set(scheduler="threads"):
-        x, it, cost = ours(Op, y, niter=100, eps=0.5, tol=1e3, check_every=5)
-    assert it == 5 and len(cost) == 1  # the first check meets tol
-    _close(x.compute(), theirs(POp, y, niter=5, eps=0.5, tol=0)[0], 1e-9)
+    for tol in (1e3, 1e-2, 1e-3):  # tol: PyLops' iteration and iterate (steps frozen after it)
+        with dask.config.set(scheduler="threads"):
+            x, it, cost = ours(Op, y, niter=300, eps=0.5, tol=tol, check_every=7)
+        xr, itr, costr = theirs(POp, y, niter=300, eps=0.5, tol=tol)
+        assert it == itr and cost[-1] == pytest.approx(costr[-1], rel=1e-9)
+        _close(x.compute(), xr, 1e-9)
     # rtol: the cost below rtol times the first iteration's cost (iteration 1 is a check then)
     ref_cost = theirs(POp, y, niter=100, eps=0.5, tol=0)[2]
     rtol = 0.5 * (ref_cost[20] / ref_cost[0] + ref_cost[30] / ref_cost[0])  # met from 21 to 30

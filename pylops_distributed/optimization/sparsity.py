@@ -36,7 +36,7 @@ from pylops_distributed.optimization.irls import IRLS, irls
 from pylops_distributed.optimization.linearizedbregman import LinearizedBregman, linearized_bregman
 from pylops_distributed.optimization.omp import OMP, omp
 from pylops_distributed.optimization.splitbregman import SplitBregman, splitbregman
-from pylops_distributed.optimization._solver import CheckedSolver, predicted_memory
+from pylops_distributed.optimization._solver import CheckedSolver, active, predicted_memory
 from pylops_distributed.optimization._space import call, sqrt
 from pylops_distributed.stacked import StackedArray
 
@@ -75,6 +75,14 @@ def _real_number(v, what, name):
     return float(np.real(a.ravel()[0]))
 
 
+def _update_stop(stop, it, dx2, tol):
+    """The iteration whose update norm was first ``<= tol`` (PyLops' ``xupdate > tol``
+    loop test), else -1."""
+    if stop >= 0:
+        return stop
+    return it if math.sqrt(max(dx2, 0.0)) <= tol else -1.0
+
+
 def _normres(r2):
     return math.sqrt(max(r2, 0.0))
 
@@ -95,15 +103,19 @@ class ISTA(CheckedSolver):
 
         r = y - Op x;  x = thresh(x + alpha Op^H r, decay[k] eps alpha / 2)
 
-    ``cost`` (PyLops': :math:`\tfrac12\|\mathbf{r}\|^2 + \epsilon\|\mathbf{x}\|_1`, the residual
-    before the update), ``tol`` (on :math:`\|\mathbf{x}_k - \mathbf{x}_{k-1}\|_2`), ``rtol`` and
-    ``rtol1`` are evaluated at checks, every ``check_every`` iterations (and after the first
-    iteration when ``rtol`` is given: PyLops' ``rtol`` compares with the first cost); the
-    solver may run up to ``check_every - 1`` iterations past the one where PyLops stops.
+    ``tol`` (on :math:`\|\mathbf{x}_k - \mathbf{x}_{k-1}\|_2`) is PyLops' loop test run in
+    each step's graph: the steps after it keep the state, and the next check stops the solver
+    at PyLops' iteration with PyLops' iterate. ``cost`` (PyLops':
+    :math:`\tfrac12\|\mathbf{r}\|^2 + \epsilon\|\mathbf{x}\|_1`, the residual before the
+    update), ``rtol`` and ``rtol1`` are evaluated at checks, every ``check_every`` iterations
+    (and after the first iteration when ``rtol`` is given: PyLops' ``rtol`` compares with the
+    first cost), so those two may stop up to ``check_every - 1`` iterations after PyLops.
     ``monitorres`` raises at the check after the iteration whose residual grew, naming it.
     """
 
-    step_params = ("alpha", "thresh", "threshkind", "perc", "SOp", "monitorres")
+    step_params = ("alpha", "thresh", "threshkind", "perc", "SOp", "monitorres", "tol")
+    #: The state that freezes once PyLops would have stopped (see ``_freeze``).
+    _frozen = ("x", "r2", "dx2")
     raise_on_nonfinite = False  # a cost that overflows stops the solver, as PyLops' callback
 
     def memory_usage(self, show=False, unit="B"):
@@ -132,8 +144,9 @@ class ISTA(CheckedSolver):
         eigsdict : dict, optional
             Arguments of ``Op.eigs`` (or of ``power_iteration`` on CuPy chunks).
         tol, rtol, rtol1 : float, optional
-            Stop when the model update is ``<= tol``, the cost below ``rtol`` times the first
-            cost, or below ``rtol1`` times :math:`\|\mathbf{y}\|_2` (tested at checks).
+            Stop when the model update is ``<= tol`` (where PyLops stops), the cost below
+            ``rtol`` times the first cost, or below ``rtol1`` times :math:`\|\mathbf{y}\|_2`
+            (these two tested at checks).
         threshkind : {"soft", "hard", "half", "soft-percentile", "hard-percentile", "half-percentile"}
             Threshold; the percentile kinds keep the ``perc`` % largest values, their threshold
             being ``np.percentile(|x|, 100 - perc)`` of the whole vector at every iteration
@@ -184,7 +197,7 @@ class ISTA(CheckedSolver):
         vs, y, x0 = self._load()
         self._ynorm = None
         state = self._start(vs, y, x0)
-        state.update(y=y, inf=0.0)
+        state.update(y=y, inf=0.0, stop=-1.0, it=0.0, r2=0.0, dx2=0.0)
         if decay is not None or monitorres:
             state["k"] = 0
         if monitorres:
@@ -235,6 +248,16 @@ class ISTA(CheckedSolver):
         v = vs.map(_thresholds.KINDS[kind], v, scalars=(t,))
         return v if self.SOp is None else vs.transform(self.SOp, v, "model")
 
+    def _freeze(self, out, st):
+        """PyLops' loop test in the step's graph: once an update norm was ``<= tol`` (at
+        iteration ``stop``), later steps keep the state as it was, and the next check stops
+        the solver there, with PyLops' iterate."""
+        go = call(active, st.stop)
+        for k in self._frozen:
+            out[k] = go * out[k] + (1 - go) * st[k]
+        out["stop"] = call(_update_stop, st.stop, st.it + 1, out["dx2"], self.tol)
+        out["it"] = st.it + 1
+
     def _bookkeeping(self, out, st, r2):
         """The first non-finite data cost (0: none yet; from the cost's ``out["r2"]``), the
         iteration counter and the residual monitor on ``r2`` (when they are in the state)."""
@@ -251,6 +274,7 @@ class ISTA(CheckedSolver):
         x = self._threshold(vs, st.x + self.alpha * vs.rmatvec(r), st)
         r2 = vs.sqnorm(r)
         out = dict(x=x, y=st.y, r2=r2, dx2=vs.sqnorm(x - st.x))
+        self._freeze(out, st)
         self._bookkeeping(out, st, r2)
         return out
 
@@ -289,7 +313,7 @@ class ISTA(CheckedSolver):
     def _lazy_check(self, st, show):
         vs = self.vs
         lazy = [st["r2"], st["dx2"], vs.dot(vs.map(_thresholds.unit, st["x"]), st["x"]),
-                st["bad"] if self.monitorres else -1, st["inf"]]
+                st["bad"] if self.monitorres else -1, st["inf"], st["stop"]]
         if show:
             lazy.append(vs.first(st["x"]))
         return lazy
@@ -301,6 +325,7 @@ class ISTA(CheckedSolver):
         if self.iiter == 0:
             return
         r2, dx2, l1, bad, inf = values[:5]
+        self._stopped(values[5])  # (the state froze there: the values are that iteration's)
         if bad >= 0:
             raise ValueError(f"{type(self).__name__} stopped at iteration {int(bad)} due to "
                              "residual increasing, consider modifying eps and/or alpha...")
@@ -319,7 +344,7 @@ class ISTA(CheckedSolver):
                 or (self.rtol1 > 0 and self.cost[-1] < self.rtol1 * self._ynorm)):
             self._converged = True
         if show:
-            x0 = values[5]
+            x0 = values[6]
             strx = f"  {x0:1.2e}   " if isinstance(x0, complex) else f"     {x0:11.4e}        "
             print(f"{self.iiter:6g} " + strx
                   + f"{costdata:10.3e}   {self.cost[-1]:9.3e}  {self.xupdate:10.3e}")
@@ -382,6 +407,8 @@ class FISTA(ISTA):
     new iterate) costs no extra apply. Checks as :class:`ISTA`.
     """
 
+    _frozen = ("x", "z", "Ox", "Oz", "t", "r2", "dx2")
+
     def memory_usage(self, show=False, unit="B"):
         return predicted_memory("FISTA", self.Op, 4, 3, show, unit)
 
@@ -422,6 +449,7 @@ class FISTA(ISTA):
         Ox = vs.matvec(x)
         out = dict(x=x, z=(1 + c) * x - c * st.x, Ox=Ox, Oz=(1 + c) * Ox - c * st.Ox, t=t,
                    y=st.y, r2=vs.sqnorm(st.y - Ox), dx2=vs.sqnorm(x - st.x))
+        self._freeze(out, st)
         self._bookkeeping(out, st, vs.sqnorm(r))
         return out
 
