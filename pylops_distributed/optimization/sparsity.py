@@ -252,9 +252,10 @@ class ISTA(CheckedSolver):
         """PyLops' loop test in the step's graph: once an update norm was ``<= tol`` (at
         iteration ``stop``), later steps keep the state as it was, and the next check stops
         the solver there, with PyLops' iterate."""
-        go = call(active, st.stop)
-        for k in self._frozen:
-            out[k] = go * out[k] + (1 - go) * st[k]
+        if self.tol > 0:  # (tol=0 stops on a zero update: a fixed point, nothing to freeze)
+            go = call(active, st.stop)
+            for k in self._frozen:
+                out[k] = go * out[k] + (1 - go) * st[k]
         out["stop"] = call(_update_stop, st.stop, st.it + 1, out["dx2"], self.tol)
         out["it"] = st.it + 1
 
