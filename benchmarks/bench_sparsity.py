@@ -35,6 +35,7 @@ from pylops.optimization import sparsity as psp
 import _reflectivity as refl
 import pylops_distributed as pld
 from bench_solvers import put_on, time_mpi
+from pylops_distributed.cluster.local import worker_malloc
 from pylops_distributed.optimization import sparsity
 
 
@@ -79,8 +80,9 @@ def part_reflectivity(args):
     with dask.config.set(scheduler="threads"):
         yd = da.from_array(y, chunks=chunks).persist()
         t_th, x_th = timed(lambda: sparsity.fista(Op, yd, **kw)[0].compute())
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=":0")
+    with worker_malloc():  # as get_client("local-processes") starts its workers
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=":0")
     try:
         with Client(cluster) as client:
             yc = put_on(client)(y, chunks)

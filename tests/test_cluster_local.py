@@ -48,6 +48,11 @@ def test_local_processes_solves_on_both_workers_and_close_stops_them():
         assert "processes=2 threads=2" in repr(client), repr(client)
         pids = client.run(os.getpid)
         assert len(pids) == 2 and os.getpid() not in pids.values()
+        # glibc's mmap threshold set before the worker processes start (chunk temporaries
+        # from the heap), dask's trim threshold kept
+        env = client.run(lambda: (os.environ.get("MALLOC_MMAP_THRESHOLD_"),
+                                  os.environ.get("MALLOC_TRIM_THRESHOLD_")))
+        assert set(env.values()) == {(str(32 * 2**20), "65536")}
         result = _solve_small_problem(client)
         assert result["workers"] == set(pids), "both workers ran tasks of the solve"
     finally:
