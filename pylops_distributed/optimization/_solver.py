@@ -360,7 +360,7 @@ class CheckedSolver(Solver):
 def _lists_in(obj):
     """The lists among an object's attributes and in its dict attributes (a callback's
     records)."""
-    for v in vars(obj).values():
+    for v in getattr(obj, "__dict__", {}).values():
         if isinstance(v, list):
             yield v
         elif isinstance(v, dict):
