@@ -12,7 +12,7 @@ coefficients :math:`\mathbf{p}` that explains the recorded ones:
         + \epsilon \|\mathbf{p}\|_1
 
 with :math:`\mathbf{R}` a :class:`pylops_distributed.Restriction` along the trace axis and
-:math:`\mathbf{F}` PyLops' :class:`pylops.signalprocessing.FFT2D`, solved by
+:math:`\mathbf{F}` :class:`pylops_distributed.signalprocessing.FFT2D`, solved by
 :func:`pylops_distributed.optimization.sparsity.fista` and compared with PyLops' ``fista`` on
 the same problem. Writes ``plot_interpolation.png``.
 
@@ -67,13 +67,14 @@ R = pld.Restriction((nx, nt), iava, axis=0, dtype="complex128")
 yd = da.from_array(data[iava], chunks=(len(iava), -(-nt // 4)))
 
 # %%
-# The operator :math:`\mathbf{R}\mathbf{F}^H`, with twice as many wavenumbers as traces.
-# pylops_distributed has no FFT2D yet: ``FromPyLops`` applies PyLops' on the chunks. The FFT
-# needs both axes whole, so the bridge gathers the section into one chunk and applies it in
-# one task; ``FFT2D`` will replace the bridge when our signal-processing module provides it.
-F = pylops.signalprocessing.FFT2D(dims=(nx, nt), nffts=(2 * nx, nt), sampling=(dx, dt))
-Op = R @ pld.FromPyLops(F).H
-POp = pylops.Restriction((nx, nt), iava, axis=0, dtype="complex128") @ F.H
+# The operator :math:`\mathbf{R}\mathbf{F}^H`, with twice as many wavenumbers as traces:
+# our ``FFT2D`` under PyLops' name and arguments. A 2-D FFT needs both axes of the section:
+# inside a product (a solver's iteration) the operator reads them whole, in one task; applied
+# on its own to a chunked array it runs a pencil scheme (rows, one rechunk, columns).
+F = pld.signalprocessing.FFT2D(dims=(nx, nt), nffts=(2 * nx, nt), sampling=(dx, dt))
+PF = pylops.signalprocessing.FFT2D(dims=(nx, nt), nffts=(2 * nx, nt), sampling=(dx, dt))
+Op = R @ F.H
+POp = pylops.Restriction((nx, nt), iava, axis=0, dtype="complex128") @ PF.H
 
 # %%
 # FISTA, ours and PyLops'. :math:`\mathbf{F}^H\mathbf{F} = \mathbf{I}` (``norm="ortho"``)
@@ -87,8 +88,8 @@ tours = time.perf_counter() - t0
 t0 = time.perf_counter()
 pref = psp.fista(POp, data[iava].ravel(), **kw)[0]
 tref = time.perf_counter() - t0
-xinv = np.real(F.H @ p.ravel()).reshape(nx, nt)
-xref = np.real(F.H @ pref).reshape(nx, nt)
+xinv = np.real((F.H @ da.from_array(p, chunks=(2 * nx, nt // 4))).compute())
+xref = np.real(PF.H @ pref).reshape(nx, nt)
 
 
 # %%

@@ -135,6 +135,11 @@ class LinearOperator(MatrixViews, ReassignableDims):
     def _kernel(self, adjoint):
         raise NoChunkKernel(f"{self.label} has no chunk kernel")
 
+    def _direct_apply(self, x, adjoint):
+        """A graph for applying the operator on its own to the dask array ``x`` better than
+        its kernel's (a transform in stages over chunked axes), or None: the kernel's."""
+        return None
+
     # --- apply --------------------------------------------------------------------------------
     def _matvec(self, x):
         raise NotImplementedError(f"{self.label} implements neither _kernel nor _matvec")
@@ -195,7 +200,10 @@ class LinearOperator(MatrixViews, ReassignableDims):
             with native_shape(self):
                 y = (self._rmatvec if adjoint else self._matvec)(x)
         else:
-            if isinstance(kernel, StackKernel):
+            direct = None if isinstance(x, StackedArray) else self._direct_apply(x, adjoint)
+            if direct is not None:
+                y = direct
+            elif isinstance(kernel, StackKernel):
                 y = self._apply_stack(kernel, x, adjoint)
             else:
                 y = apply_kernel(kernel, x)
@@ -495,6 +503,9 @@ class _AdjointLinearOperator(LinearOperator):
     def _kernel(self, adjoint):
         return self.A.chunk_kernel(not adjoint)
 
+    def _direct_apply(self, x, adjoint):
+        return self.A._direct_apply(x, not adjoint)
+
     def adjoint(self):
         return self.A
 
@@ -519,6 +530,9 @@ class _TransposedLinearOperator(_AdjointLinearOperator):
     def _kernel(self, adjoint):
         k = self.A.chunk_kernel(not adjoint)
         return kernels.conj(k) if np.iscomplexobj(np.empty(0, self.A.dtype)) else k
+
+    def _direct_apply(self, x, adjoint):
+        return None
 
     def adjoint(self):
         return _ConjLinearOperator(self.A)

@@ -15,8 +15,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ("sparse_deconvolution.py", "linearized Bregman"),
     ("plot_tv_denoising.py", "TV (split Bregman)"),
     ("plot_interpolation.py", "FISTA (FFT2D)"),
+    ("plot_wavelet_deblurring.py", "FISTA (DWT2D)"),
 ])
 def test_example_runs(script, expect, tmp_path):
+    if script == "plot_wavelet_deblurring.py":
+        pytest.importorskip("pywt", reason="pip install PyWavelets (extra 'signal')")
     out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", script)],
                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -31,10 +34,11 @@ def test_example_runs(script, expect, tmp_path):
         assert max(v for k, v in errors.items() if k != "data (blurred)") < errors["data (blurred)"]
         assert float(out.stdout.splitlines()[0].split("vs PyLops")[1]) < 1e-8
         assert (tmp_path / "sparse_deconvolution.png").stat().st_size > 1000
-    if script in ("plot_tv_denoising.py", "plot_interpolation.py"):  # halves the data's error
+    if script.startswith("plot_"):  # halves the data's error
         errors = {line[:20].strip(): float(line.split("error vs true")[1].split()[0])
                   for line in out.stdout.splitlines() if "error vs true" in line}
-        data = "noisy image" if script == "plot_tv_denoising.py" else "zero-filled data"
+        data = {"plot_tv_denoising.py": "noisy image", "plot_interpolation.py": "zero-filled data",
+                "plot_wavelet_deblurring.py": "blurred data"}[script]
         assert errors[expect] < 0.5 * errors[data]
         diffs = [float(line.split("vs PyLops")[1]) for line in out.stdout.splitlines()
                  if "vs PyLops" in line]
