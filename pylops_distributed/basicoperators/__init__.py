@@ -28,6 +28,7 @@
     Imag                Imaginary part (R-linear).
     Conj                Complex conjugate (R-linear).
     Kronecker           Kronecker product of two operators, Op1 X Op2^T.
+    Spread              Spreading along a table of curves (one task on the whole array).
     FunctionOperator    Operator from a forward and an adjoint function of the whole array.
     MemoizeOperator     Wrapper that remembers an operator's last inputs and outputs.
     ToCupy              NumPy chunks to CuPy chunks (forward) and back (adjoint).
@@ -56,6 +57,7 @@ from pylops_distributed.basicoperators.real import Real
 from pylops_distributed.basicoperators.imag import Imag
 from pylops_distributed.basicoperators.conj import Conj
 from pylops_distributed.basicoperators.kronecker import Kronecker
+from pylops_distributed.basicoperators.spread import Spread
 from pylops_distributed.basicoperators.functionoperator import FunctionOperator
 from pylops_distributed.basicoperators.memoizeoperator import MemoizeOperator
 from pylops_distributed.basicoperators.tocupy import ToCupy
