@@ -271,9 +271,13 @@ class ChunkKernel:
 
     def __call__(self, x, *operands, where, dtype, out=None):
         """Evaluate on one block (operand blocks already cut to this call's box)."""
-        if out is not None:
-            return self.fn(x, *operands, where=where, dtype=dtype, out=out, **self.params)
-        return self.fn(x, *operands, where=where, dtype=dtype, **self.params)
+        kw = dict(self.params) if out is None else dict(self.params, out=out)
+        if _array_module(x) is np:
+            return self.fn(x, *operands, where=where, dtype=dtype, **kw)
+        # a worker thread's first CUDA library call (cuFFT) fails unless the chunk's device is
+        # made current in that thread first
+        with x.device:
+            return self.fn(x, *operands, where=where, dtype=dtype, **kw)
 
     def in_box(self, start, stop):
         """Input box read to produce the output box ``[start, stop)``."""

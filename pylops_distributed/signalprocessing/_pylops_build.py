@@ -14,8 +14,9 @@ def pylops_shift(dims, *operands, xp, **kwargs):
     """PyLops' ``Shift`` for a block; an array of shifts comes cut to the block as operand."""
     import pylops
 
-    if operands:
-        kwargs["shift"] = operands[0]
+    if operands:  # PyLops builds the phase shifts on the host (np.exp), CuPy chunks or not
+        shift = operands[0]
+        kwargs["shift"] = shift if isinstance(shift, np.ndarray) else shift.get()
     engine = kwargs.pop("engine", "numpy")
     if xp is not np and engine != "numpy":
         engine = "numpy"  # PyLops runs CuPy arrays through its numpy engine (cupy.fft)
