@@ -2,7 +2,7 @@ r"""
 Image deblurring with a wavelet sparsity prior
 ==============================================
 
-A blocky image is blurred by a 5 x 5 moving average and contaminated by noise. As in PyLops'
+A blocky image is blurred by a 9 x 9 Gaussian filter and contaminated by noise. As in PyLops'
 *Deblurring* tutorial, the image is recovered as :math:`\mathbf{x} = \mathbf{W}^H\mathbf{p}`,
 the sparsest set of Haar wavelet coefficients :math:`\mathbf{p}` that explains the data:
 
@@ -10,8 +10,8 @@ the sparsest set of Haar wavelet coefficients :math:`\mathbf{p}` that explains t
         J = \tfrac12 \|\mathbf{y} - \mathbf{S} \mathbf{W}^H \mathbf{p}\|_2^2
         + \epsilon \|\mathbf{p}\|_1
 
-with :math:`\mathbf{S}` :class:`pylops_distributed.Smoothing2D` (one task per chunk, a
-two-sample halo from the neighbours) and :math:`\mathbf{W}`
+with :math:`\mathbf{S}` :class:`pylops_distributed.signalprocessing.Convolve2D` (one task
+per chunk: an FFT convolution of the chunk and a four-sample halo from its neighbours) and :math:`\mathbf{W}`
 :class:`pylops_distributed.signalprocessing.DWT2D` (PyWavelets on each block: the wavelet
 transform reads both axes whole, so inside the product it gathers them in one task), solved by
 :func:`pylops_distributed.optimization.sparsity.fista` and compared with PyLops' ``fista`` on
@@ -43,7 +43,7 @@ args = parser.parse_known_args()[0]  # sphinx-gallery leaves sphinx-build's in s
 dask.config.set(scheduler="threads")
 
 # %%
-# The model: a blocky image; the data: blurred by a 5 x 5 box, with noise, in 4 x 4 chunks.
+# The model: a blocky image; the data: blurred by a 9 x 9 Gaussian, with noise, in 4 x 4 chunks.
 n = args.size
 dims = (n, n)
 z, x = np.meshgrid(np.linspace(-1, 1, n), np.linspace(-1, 1, n), indexing="ij")
@@ -51,14 +51,17 @@ xtrue = np.zeros(dims)
 xtrue[(np.abs(z) < 0.6) & (np.abs(x) < 0.6)] = 1.0
 xtrue[(np.abs(z) < 0.25) & (np.abs(x + 0.1) < 0.3)] = 0.3
 xtrue[(z > 0.7) & (x < 0.2)] = 0.7
-S, PS = pld.Smoothing2D((5, 5), dims), pylops.Smoothing2D((5, 5), dims)
+g = np.exp(-0.5 * (np.arange(-4, 5) / 1.5) ** 2)
+h = np.outer(g, g) / np.outer(g, g).sum()  # unit gain
+S = pld.signalprocessing.Convolve2D(dims, h, offset=(4, 4))
+PS = pylops.signalprocessing.Convolve2D(dims, h, offset=(4, 4))
 y = (PS @ xtrue.ravel()).reshape(dims) + 0.02 * np.random.default_rng(0).standard_normal(dims)
 yd = da.from_array(y, chunks=(-(-n // 4), -(-n // 4)))
 
 # %%
 # Haar wavelets over 3 scales, ours and PyLops'; the operator :math:`\mathbf{S}\mathbf{W}^H`.
-# The Haar transform is orthogonal and the box blur's gain is at most 1, so ``alpha=1`` is a
-# valid step for both solvers.
+# The Haar transform is orthogonal and the blur's gain is at most 1 (a positive filter of unit
+# sum), so ``alpha=1`` is a valid step for both solvers.
 W = pld.signalprocessing.DWT2D(dims, wavelet="haar", level=3)
 PW = pylops.signalprocessing.DWT2D(dims, wavelet="haar", level=3)
 kw = dict(niter=100, eps=0.005, alpha=1.0, tol=0)
