@@ -14,9 +14,11 @@ import collections
 import functools
 import threading
 
+import dask
+import dask.array as da
 import numpy as np
 
-from pylops_distributed._arrays import get_array_module, is_cupy
+from pylops_distributed._arrays import get_array_module, is_cupy, meta_like
 from pylops_distributed._graph import new_token
 from pylops_distributed.kernels import ChunkKernel, aligned
 from pylops_distributed.linearoperator import LinearOperator
@@ -70,6 +72,28 @@ class AlongAxes(LinearOperator):
     def acting_axes(self):
         """Model axes the operator acts on (read whole by every task)."""
         return self._along["axes"]
+
+    def _whole_inverse(self, x):
+        """PyLops' ``inverse`` of an operator without batch axes, on ``x`` (dask, NumPy or
+        CuPy, of shape ``dimsd`` or flat): one task on the whole array, a lazy dask array of
+        shape ``dims`` out (flat for a flat input)."""
+        what = f"{self.label}.inverse"
+        x = self._wrap(x, what)
+        size = int(np.prod(self.dimsd))
+        if x.shape != tuple(self.dimsd) and not (x.ndim == 1 and x.size == size):
+            raise ValueError(f"{what}: expected an input of shape {self.dimsd} (or flat "
+                             f"({size},)), got shape {x.shape}")
+        if self.cpu_only and is_cupy(x):
+            raise TypeError(_numpy_only(type(self).__name__))
+        flat = x.ndim == 1 and len(self.dimsd) > 1
+        dtype = self.chunk_kernel(True).out_dtype(x.dtype)
+        a = self._along
+        block = x.rechunk(-1).to_delayed().ravel()[0]
+        task = dask.delayed(_inverse_block, pure=True)(
+            block, build=a["build"], token=a["token"], dims=self.dims, dtype=dtype)
+        y = da.from_delayed(task, shape=self.dims, dtype=dtype,
+                            meta=meta_like(x, dtype, len(self.dims)))
+        return y.reshape(-1) if flat else y
 
     def _direct_apply(self, x, adjoint):
         if self.cpu_only and is_cupy(x):  # before any compute (the kernel says it too)
@@ -146,6 +170,11 @@ def _along_kernel(x, *operands, where, dtype, build, token, adjoint, batch, dims
                 for a, (s, e) in enumerate(zip(where.start, where.stop)))
     y = y[cut]
     return y.astype(dtype, copy=bool(xp.may_share_memory(y, x)))
+
+
+def _inverse_block(x, *, build, token, dims, dtype):
+    Op = block_operator(build, token, dims, (), (), get_array_module(x))
+    return Op.inverse(x.ravel()).reshape(dims).astype(dtype, copy=False)
 
 
 def _numpy_only(opname):

@@ -21,3 +21,19 @@ def pylops_shift(dims, *operands, xp, **kwargs):
     if xp is not np and engine != "numpy":
         engine = "numpy"  # PyLops runs CuPy arrays through its numpy engine (cupy.fft)
     return pylops.signalprocessing.Shift(dims, engine=engine, **kwargs)
+
+
+def copy_attrs(op, full, names):
+    """Copy PyLops' public attributes ``names`` (those ``full`` has) onto ``op``."""
+    for attr in names:
+        if attr in vars(full):
+            setattr(op, attr, vars(full)[attr])
+
+
+def on_module(a, xp):
+    """``a`` as an array of module ``xp`` (CuPy axes for CuPy blocks)."""
+    if a is None:
+        return None
+    if xp is np:
+        return a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else np.asarray(a)
+    return xp.asarray(a)

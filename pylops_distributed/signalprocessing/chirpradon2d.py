@@ -2,13 +2,10 @@
 
 import functools
 
-import dask
-import dask.array as da
 import numpy as np
 
-from pylops_distributed._alongaxes import AlongAxes, block_operator
-from pylops_distributed._arrays import get_array_module, meta_like
-from pylops_distributed.signalprocessing.radon2d import copy_attrs, on_module
+from pylops_distributed._alongaxes import AlongAxes
+from pylops_distributed.signalprocessing._pylops_build import copy_attrs, on_module
 
 #: PyLops attributes copied onto ours.
 _ATTRS = ("nh", "nt", "dt", "dh", "pmax")
@@ -23,36 +20,6 @@ def build_chirpradon2d(dims, *, xp, taxis, haxis, pmax, dtype):
     if dims is not None and tuple(dims) != tuple(op.dims):
         raise ValueError(f"ChirpRadon2D: model block {dims} is not the whole model {op.dims}")
     return op
-
-
-def whole_inverse(op, x):
-    """PyLops' ``inverse`` of an :class:`AlongAxes` operator without batch axes, on ``x``
-    (dask, NumPy or CuPy, of shape ``dimsd`` or flat): one task on the whole array, a lazy
-    dask array of shape ``dims`` out (flat for a flat input)."""
-    what = f"{op.label}.inverse"
-    x = op._wrap(x, what)
-    size = int(np.prod(op.dimsd))
-    if x.shape != tuple(op.dimsd) and not (x.ndim == 1 and x.size == size):
-        raise ValueError(f"{what}: expected an input of shape {op.dimsd} (or flat ({size},)), "
-                         f"got shape {x.shape}")
-    flat = x.ndim == 1 and len(op.dimsd) > 1
-    dtype = op.chunk_kernel(True).out_dtype(x.dtype)
-    a = op._along
-    block = x.rechunk(-1).to_delayed().ravel()[0]
-    task = dask.delayed(_inverse_block, pure=True)(
-        block, build=a["build"], token=a["token"], dims=op.dims, dtype=dtype,
-        cpu_only=op.cpu_only, opname=type(op).__name__)
-    y = da.from_delayed(task, shape=op.dims, dtype=dtype, meta=meta_like(x, dtype, len(op.dims)))
-    return y.reshape(-1) if flat else y
-
-
-def _inverse_block(x, *, build, token, dims, dtype, cpu_only, opname):
-    xp = get_array_module(x)
-    if cpu_only and xp is not np:
-        raise TypeError(f"{opname}: PyLops runs this operator on NumPy arrays only and its "
-                        "input is a CuPy array; move it to the host first")
-    Op = block_operator(build, token, dims, (), (), xp)
-    return Op.inverse(x.ravel()).reshape(dims).astype(dtype, copy=False)
 
 
 class ChirpRadon2D(AlongAxes):
@@ -111,4 +78,4 @@ class ChirpRadon2D(AlongAxes):
     def inverse(self, x):
         """PyLops' fast inverse on ``x`` (dask, NumPy or CuPy, shape ``dimsd`` or flat): one
         task, a lazy dask array of shape ``dims`` (flat for a flat input)."""
-        return whole_inverse(self, x)
+        return self._whole_inverse(x)

@@ -5,8 +5,7 @@ import functools
 import numpy as np
 
 from pylops_distributed._alongaxes import AlongAxes
-from pylops_distributed.signalprocessing.chirpradon2d import whole_inverse
-from pylops_distributed.signalprocessing.radon2d import copy_attrs, on_module
+from pylops_distributed.signalprocessing._pylops_build import copy_attrs, on_module
 
 #: PyLops attributes copied onto ours.
 _ATTRS = ("ny", "nx", "nt", "dt", "dy", "dx", "pmax", "kwargs_fftw")
@@ -86,4 +85,4 @@ class ChirpRadon3D(AlongAxes):
     def inverse(self, x):
         """PyLops' fast inverse on ``x`` (dask, NumPy or CuPy, shape ``dimsd`` or flat): one
         task, a lazy dask array of shape ``dims`` (flat for a flat input)."""
-        return whole_inverse(self, x)
+        return self._whole_inverse(x)

@@ -6,7 +6,8 @@ import numpy as np
 
 from pylops_distributed._alongaxes import AlongAxes
 from pylops_distributed._arrays import as_dims
-from pylops_distributed._graph import apply_kernel
+from pylops_distributed._graph import apply_kernel, apply_terms
+from pylops_distributed.signalprocessing._pylops_build import copy_attrs
 
 #: PyLops attributes copied onto our operators (frequency axes and normalised arguments).
 _ATTRS = ("axis", "axes", "nfft", "nffts", "sampling", "norm", "real", "ifftshift_before",
@@ -28,9 +29,49 @@ def build_fft(dims, *, xp, kind, engine, **kwargs):
     if engine == "mkl_fft":
         return make(dims, engine=engine, **kwargs)
     op = make(dims, engine="numpy", **kwargs)
+    if _plain(op, kwargs):
+        return OrthoFFT(dims, tuple(int(a) for a in _axes_of(op)), op.cdtype, xp)
     if xp is np and not getattr(op, "doifftpad", False):
         op = make(dims, engine="scipy", **kwargs)
     return op
+
+
+def _plain(op, kwargs):
+    """Whether PyLops' FFT ``op`` is a plain orthonormal complex FFT (no padding, shift or
+    one-sided axis, no extra FFT arguments)."""
+    axes = _axes_of(op)
+    nffts = np.atleast_1d(op.nffts if hasattr(op, "nffts") else op.nfft)
+    return (op.norm.name == "ORTHO" and not op.real and not np.any(op.ifftshift_before)
+            and not np.any(op.fftshift_after)
+            and all(int(n) == op.dims[a] for a, n in zip(axes, nffts))
+            and not set(kwargs) - {"axis", "axes", "nfft", "nffts", "sampling", "norm", "real",
+                                   "ifftshift_before", "fftshift_after", "dtype"})
+
+
+def _axes_of(op):
+    return np.atleast_1d(op.axes if hasattr(op, "axes") else op.axis)
+
+
+class OrthoFFT:
+    """PyLops' FFT in its plain case (orthonormal, complex, no padding or shifts) as one
+    ``fftn``/``ifftn`` call on the block, without PyLops' extra copy: SciPy's on NumPy blocks,
+    CuPy's on CuPy blocks."""
+
+    def __init__(self, dims, axes, cdtype, xp):
+        self.dims, self.axes, self.cdtype = tuple(dims), axes, np.dtype(cdtype)
+        if xp is np:
+            import scipy.fft as fft
+        else:
+            fft = xp.fft
+        self.fft = fft
+
+    def matvec(self, x):
+        y = self.fft.fftn(x.reshape(self.dims), axes=self.axes, norm="ortho")
+        return y.astype(self.cdtype, copy=False).ravel()
+
+    def rmatvec(self, x):
+        y = self.fft.ifftn(x.reshape(self.dims), axes=self.axes, norm="ortho")
+        return y.astype(self.cdtype, copy=False).ravel()
 
 
 class FFTND(AlongAxes):
@@ -111,9 +152,7 @@ class FFTND(AlongAxes):
         import pylops
 
         full = getattr(pylops.signalprocessing, self._kind)(dims, **kwargs)
-        for attr in _ATTRS:
-            if attr in vars(full):
-                setattr(self, attr, vars(full)[attr])
+        copy_attrs(self, full, _ATTRS)
         acting = np.atleast_1d(full.axis if hasattr(full, "axis") else full.axes)
         self._setup(dims, build, [int(a) % len(dims) for a in acting], dtype=full.dtype,
                     name=name, chunks=chunks, clinear=bool(getattr(full, "clinear", True)),
@@ -164,14 +203,19 @@ class FFTND(AlongAxes):
         dims_in = list(self.dimsd if adjoint else self.dims)
         y = x
         for axis, group in stages:
-            y = _chunk_only_along(y, axis, nblocks)
             if adjoint:  # a stage's model shape from its data shape
                 op = self._stage(self._model_shape(dims_in, group), group)
                 dims_in = list(op.dims)
             else:
                 op = self._stage(tuple(dims_in), group)
                 dims_in = list(op.dimsd)
-            y = apply_kernel(op.chunk_kernel(adjoint), y)
+            kernel = op.chunk_kernel(adjoint)
+            target = _chunked_only_along(y, axis, nblocks)
+            if target == y.chunks:
+                y = apply_kernel(kernel, y)
+            else:  # the all-to-all: each task gathers its pencil from the pieces (one copy)
+                y = apply_terms([(kernel.replace(whole=frozenset()), y)], kernel.chunks(target),
+                                kernel.out_dtype(y.dtype))
         return y
 
     def _model_shape(self, data_shape, group):
@@ -182,12 +226,13 @@ class FFTND(AlongAxes):
         return tuple(dims)
 
 
-def _chunk_only_along(x, axis, nblocks):
-    """``x`` chunked along ``axis`` only (``nblocks`` chunks at most), the other axes whole;
-    ``x`` itself when it already is."""
+def _chunked_only_along(x, axis, nblocks):
+    """The chunks of ``x`` chunked along ``axis`` only (``nblocks`` chunks at most), the
+    other axes whole: ``x.chunks`` when it already is."""
     if all(len(c) == 1 for a, c in enumerate(x.chunks) if a != axis):
-        return x
+        return x.chunks
     n = x.shape[axis]
     k = max(1, min(nblocks, n))
     size = -(-n // k)
-    return x.rechunk(tuple(size if a == axis else s for a, s in enumerate(x.shape)))
+    along = (size,) * (n // size) + ((n % size,) if n % size else ())
+    return tuple(along if a == axis else (s,) for a, s in enumerate(x.shape))

@@ -5,7 +5,7 @@ import functools
 import numpy as np
 
 from pylops_distributed._alongaxes import AlongAxes
-from pylops_distributed.signalprocessing.radon2d import copy_attrs, on_module
+from pylops_distributed.signalprocessing._pylops_build import copy_attrs, on_module
 
 #: PyLops attributes copied onto ours.
 _ATTRS = ("taxis", "haxis", "nh", "nt", "dh", "dt", "px", "npx", "nfft", "f", "nfft2",

@@ -6,7 +6,7 @@ import numpy as np
 
 from pylops_distributed._alongaxes import AlongAxes
 from pylops_distributed.signalprocessing.fourierradon2d import build_fourierradon
-from pylops_distributed.signalprocessing.radon2d import copy_attrs
+from pylops_distributed.signalprocessing._pylops_build import copy_attrs
 
 #: PyLops attributes copied onto ours.
 _ATTRS = ("taxis", "hyaxis", "hxaxis", "nhy", "nhx", "nt", "py", "px", "npy", "npx", "nfft",

@@ -4,7 +4,7 @@ import functools
 
 from pylops_distributed._alongaxes import AlongAxes
 from pylops_distributed._arrays import get_array_module
-from pylops_distributed.signalprocessing.radon2d import on_module
+from pylops_distributed.signalprocessing._pylops_build import on_module
 
 
 def build_fredholm1(dims, G, *, xp, saveGt, usematmul, dtype):

@@ -5,25 +5,10 @@ import functools
 import numpy as np
 
 from pylops_distributed._alongaxes import AlongAxes
+from pylops_distributed.signalprocessing._pylops_build import copy_attrs
 
 #: PyLops attributes copied onto ours (those of the ``Spread`` PyLops returns).
 RADON_ATTRS = ("nx0", "nt0", "nx", "nt", "table", "dtable", "usetable", "interp", "engine")
-
-
-def copy_attrs(op, full, names):
-    """Copy PyLops' public attributes ``names`` (those ``full`` has) onto ``op``."""
-    for attr in names:
-        if attr in vars(full):
-            setattr(op, attr, vars(full)[attr])
-
-
-def on_module(a, xp):
-    """``a`` as an array of module ``xp`` (CuPy axes for CuPy blocks)."""
-    if a is None:
-        return None
-    if xp is np:
-        return a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else np.asarray(a)
-    return xp.asarray(a)
 
 
 def build_radon(dims, *, xp, kind_name, **kwargs):

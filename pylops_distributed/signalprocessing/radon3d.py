@@ -5,7 +5,8 @@ import functools
 import numpy as np
 
 from pylops_distributed._alongaxes import AlongAxes
-from pylops_distributed.signalprocessing.radon2d import RADON_ATTRS, build_radon, copy_attrs
+from pylops_distributed.signalprocessing._pylops_build import copy_attrs
+from pylops_distributed.signalprocessing.radon2d import RADON_ATTRS, build_radon
 
 
 class Radon3D(AlongAxes):

@@ -5,8 +5,7 @@ import functools
 import numpy as np
 
 from pylops_distributed._alongaxes import AlongAxes
-from pylops_distributed.signalprocessing.chirpradon2d import whole_inverse
-from pylops_distributed.signalprocessing.radon2d import copy_attrs
+from pylops_distributed.signalprocessing._pylops_build import copy_attrs
 
 #: PyLops attributes copied onto ours.
 _ATTRS = ("predict", "pad", "nx", "nt", "level", "levels_size", "levels_cum", "dx", "dt",
@@ -90,4 +89,4 @@ class Seislet(AlongAxes):
     def inverse(self, x):
         """PyLops' inverse on ``x`` (dask or NumPy, shape ``dimsd`` or flat): one task, a lazy
         dask array of shape ``dims`` (flat for a flat input)."""
-        return whole_inverse(self, x)
+        return self._whole_inverse(x)

@@ -5,7 +5,6 @@ import functools
 import numpy as np
 
 from pylops_distributed._alongaxes import AlongAxes
-from pylops_distributed.signalprocessing.chirpradon2d import whole_inverse
 
 
 def build_udct(dims, *, xp, udct_dims, **kwargs):
@@ -97,4 +96,4 @@ class UDCT(AlongAxes):
     def inverse(self, x):
         """PyLops' inverse on ``x`` (dask or NumPy, flat coefficients): one task, a lazy dask
         array of shape ``dims``."""
-        return whole_inverse(self, x)
+        return self._whole_inverse(x)
