@@ -47,10 +47,7 @@ cluster lines: persist, wait, then a device synchronisation on every worker):
     skipped unless 2 GPUs are visible. The clusters use UCX when ``distributed_ucxx`` imports,
     else TCP (printed).
 Goals: within 1.2x of PyLops+CuPy; 2 GPUs faster than 1 for 8192^2. The threaded GPU lines
-run on a pool whose threads call ``cudaSetDevice(0)`` when they start: on a fresh thread whose
-first CUDA call is a cuFFT execution, cuFFT fails (CUFFT_EXEC_FAILED; seen with CuPy 14.2,
-CUDA 13, H200), which dask's default pool hits with one chunk. The whole part took 55 s on
-the H200 pair (2026-11-30).
+run on dask's default thread pool. The whole part took 55 s on the H200 pair (2026-11-30).
 
 All timings: best of ``--repeat`` (the contestants alternated, so that they see the same
 machine load) after one warm-up run each; graph building is inside the clock.
@@ -394,26 +391,10 @@ def gpu_protocol():
         return "tcp"
 
 
-_GPU_POOL = []
-
-
-def _cuda_thread_init():
-    import cupy
-
-    cupy.cuda.runtime.setDevice(0)
-
-
 def gpu_threads():
-    """The threaded scheduler for CuPy chunks: a pool whose threads make device 0 current
-    when they start. (Measured 2026-11-30, CuPy 14.2 / CUDA 13 on an H200: a fresh thread
-    whose first CUDA call is a cuFFT execution on an array of the main thread fails with
-    CUFFT_EXEC_FAILED; after any runtime call, such as setDevice, it works. dask's default
-    pool hits this with one chunk.)"""
-    from concurrent.futures import ThreadPoolExecutor
-
-    if not _GPU_POOL:
-        _GPU_POOL.append(ThreadPoolExecutor(8, initializer=_cuda_thread_init))
-    return dask.config.set(scheduler="threads", pool=_GPU_POOL[0])
+    """The threaded scheduler for CuPy chunks (dask's default pool: the kernels make the
+    chunk's device current, which cuFFT needs on a fresh thread)."""
+    return dask.config.set(scheduler="threads")
 
 
 def gpu_race(contestants, repeat):
@@ -650,8 +631,6 @@ def part_gpu(args):
     dev = dev.decode() if isinstance(dev, bytes) else dev
     print(f"GPU part: {ngpu} x {dev}, CuPy {cupy.__version__}, cluster protocol {protocol} "
           f"({'distributed_ucxx imports' if protocol == 'ucx' else 'distributed_ucxx missing'})")
-    print("threaded lines: a pool of 8 threads that each call cudaSetDevice(0) first (see "
-          "gpu_threads: cuFFT fails on a fresh thread otherwise)")
     cluster = cuda_cluster(1, protocol)
     try:
         with Client(cluster, set_as_default=False) as client:
@@ -661,8 +640,6 @@ def part_gpu(args):
             gpu_fft2d_big(args, client, protocol, ngpu)
     finally:
         cluster.close()
-        if _GPU_POOL:
-            _GPU_POOL.pop().shutdown()
 
 
 def main(argv=None):

@@ -274,10 +274,12 @@ class ChunkKernel:
         kw = dict(self.params) if out is None else dict(self.params, out=out)
         if _array_module(x) is np:
             return self.fn(x, *operands, where=where, dtype=dtype, **kw)
-        # a worker thread's first CUDA library call (cuFFT) fails unless the chunk's device is
-        # made current in that thread first
-        with x.device:
-            return self.fn(x, *operands, where=where, dtype=dtype, **kw)
+        # a worker thread's first CUDA library call (cuFFT) fails unless a runtime call has
+        # made the chunk's device current in that thread first
+        import cupy
+
+        cupy.cuda.runtime.setDevice(x.device.id)
+        return self.fn(x, *operands, where=where, dtype=dtype, **kw)
 
     def in_box(self, start, stop):
         """Input box read to produce the output box ``[start, stop)``."""
