@@ -9,6 +9,7 @@ from pylops_distributed.stacked import StackedArray
 from pylops_distributed.frompylops import FromPyLops
 from pylops_distributed.basicoperators import *  # noqa: F401,F403
 from pylops_distributed.signalprocessing import *  # noqa: F401,F403
-from pylops_distributed import basicoperators, optimization, signalprocessing, utils
+from pylops_distributed import (avo, basicoperators, io, optimization, signalprocessing, utils,
+                                waveeqprocessing)
 
 __version__ = "1.0.0.dev0"

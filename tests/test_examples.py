@@ -17,6 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ("plot_interpolation.py", "FISTA (FFT2D)"),
     ("plot_wavelet_deblurring.py", "FISTA (DWT2D)"),
     ("plot_radon.py", "FISTA (Radon2D)"),
+    ("plot_poststack_inversion.py", "Laplacian (LSQR)"),
     ("plot_sliding.py", "FISTA (Sliding2D)"),
 ])
 def test_example_runs(script, expect, tmp_path):
@@ -42,7 +43,8 @@ def test_example_runs(script, expect, tmp_path):
         data = {"plot_tv_denoising.py": "noisy image", "plot_interpolation.py": "zero-filled data",
                 "plot_wavelet_deblurring.py": "blurred data",
                 "plot_radon.py": "least squares (CGLS)",
-                "plot_sliding.py": "zero-filled data"}[script]
+                "plot_sliding.py": "zero-filled data",
+                "plot_poststack_inversion.py": "background model"}[script]
         assert errors[expect] < 0.5 * errors[data]
         diffs = [float(line.split("vs PyLops")[1]) for line in out.stdout.splitlines()
                  if "vs PyLops" in line]
