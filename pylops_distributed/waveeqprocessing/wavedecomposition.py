@@ -32,16 +32,31 @@ def _nffts(nt, nr, nffts):
 
 
 def _obliquity(nt, nr, dt, dr, rho, vel, nffts, critical, ntaper, composition, dtype):
-    """PyLops' obliquity factor on the :math:`(k_x[, k_y], f)` grid, of shape ``nffts``."""
-    from pylops.waveeqprocessing import wavedecomposition as pwd
+    """PyLops' obliquity factor on the :math:`(k_x[, k_y], f)` grid, of shape ``nffts``:
+    :math:`k_z / (\rho |f|)` for composition, :math:`\rho |f| / k_z` for decomposition, with
+    :math:`k_z = \sqrt{(f/v)^2 - |k|^2}`, cut beyond ``critical`` percent of the critical angle
+    and smoothed by a forward-backward box filter of ``ntaper`` samples along every axis."""
+    from scipy.signal import filtfilt
 
-    args = dict(nffts=nffts, critical=critical, ntaper=ntaper, composition=composition,
-                backend="numpy", dtype=dtype)
-    if np.ndim(nr) == 0:
-        _, OBLop = pwd._obliquity2D(nt, nr, dt, dr, rho, vel, **args)
-    else:
-        _, OBLop = pwd._obliquity3D(nt, nr, dt, dr, rho, vel, **args)
-    return np.asarray(OBLop.diag).reshape(nffts)
+    sampling = ((dr,) if np.ndim(nr) == 0 else tuple(dr)) + (dt,)
+    axes = [np.fft.fftfreq(n, d) for n, d in zip(nffts, sampling)]
+    grid = np.meshgrid(*axes, indexing="ij")
+    F, K = grid[-1], grid[:-1]
+    k2 = sum(k ** 2 for k in K)
+    Kz = np.sqrt(((F / vel) ** 2 - k2).astype(dtype))
+    Kz[np.isnan(Kz)] = 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if composition:
+            obl = Kz / (rho * np.abs(F))
+            obl[F == 0] = 0
+        else:
+            obl = rho * (np.abs(F) / Kz)
+            obl[Kz == 0] = 0
+    obl = obl * (np.sqrt(k2) < (critical / 100.0) * np.abs(F) / vel)
+    box = np.ones(ntaper) / float(ntaper)
+    for axis in range(obl.ndim):
+        obl = filtfilt(box, 1, obl, axis=axis)
+    return obl
 
 
 def _spatial_fft(dims, nffts, dtype, engine):
