@@ -32,7 +32,7 @@ def _nffts(nt, nr, nffts):
 
 
 def _obliquity(nt, nr, dt, dr, rho, vel, nffts, critical, ntaper, composition, dtype):
-    """PyLops' obliquity factor on the :math:`(k_x[, k_y], f)` grid, of shape ``nffts``:
+    r"""PyLops' obliquity factor on the :math:`(k_x[, k_y], f)` grid, of shape ``nffts``:
     :math:`k_z / (\rho |f|)` for composition, :math:`\rho |f| / k_z` for decomposition, with
     :math:`k_z = \sqrt{(f/v)^2 - |k|^2}`, cut beyond ``critical`` percent of the critical angle
     and smoothed by a forward-backward box filter of ``ntaper`` samples along every axis."""
