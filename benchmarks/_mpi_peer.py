@@ -4,7 +4,9 @@ Every rank builds the same global problem from the same seed and keeps its own r
 data is already distributed when the clock starts, as in our cluster runs). Rank 0 prints one
 JSON line: ``{"case": ..., "time": seconds of the solver, "r": final residual norm}``. Cases
 a, b, c: CGLS (:mod:`bench_solvers`); ``fista3d``: FISTA on the 3-D reflectivity problem
-(:mod:`_reflectivity`), the model split along its first axis (MPIBlockDiag of Convolve1D).
+(:mod:`_reflectivity`), the model split along its first axis (MPIBlockDiag of Convolve1D);
+``poststack3d``: CGLS on the regularised 3-D post-stack problem of :mod:`bench_seismic`, as
+PyLops-MPI's tutorial "Post Stack Inversion - 3D" builds it.
 """
 
 import json
@@ -81,12 +83,59 @@ def fista3d(comm, niter, dims, out):
                           "r": float(cost[-1])}))
 
 
+def poststack3d(comm, niter, dims, epsR, out):
+    """PyLops-MPI's tutorial "Post Stack Inversion - 3D" (regularised equations, CGLS from the
+    smooth model): the model ``(ny, nx, nt)`` split along y, ``MPIStackedVStack([MPIBlockDiag(
+    [Top.H @ PPop @ Top]), sqrt(epsR) * MPILaplacian(axes=(0, 1, 2))])``; rank 0 saves the
+    flat estimate to ``out`` (``.npy``)."""
+    from pylops.avo.poststack import PoststackLinearModelling
+    from pylops.basicoperators import Transpose
+
+    from bench_seismic import poststack_problem
+
+    rank, size = comm.Get_rank(), comm.Get_size()
+    ny, nx, nt = dims
+    rows = np.array_split(np.arange(ny), size)
+    local = [len(r) * nx * nt for r in rows]
+    wav, m, mb = poststack_problem(dims)
+    ny_i = len(rows[rank])
+    PPop = PoststackLinearModelling(wav, nt0=nt, spatdims=(ny_i, nx))
+    Top = Transpose((ny_i, nx, nt), (2, 0, 1))
+    BDiag = pylops_mpi.basicoperators.MPIBlockDiag(ops=[Top.H @ PPop @ Top], base_comm=comm)
+    LapOp = pylops_mpi.MPILaplacian(dims=(ny, nx, nt), axes=(0, 1, 2), weights=(1, 1, 1),
+                                    sampling=(1, 1, 1), dtype=BDiag.dtype, base_comm=comm)
+    StackOp = pylops_mpi.MPIStackedVStack([BDiag, np.sqrt(epsR) * LapOp])
+
+    def dist(a):
+        x = pylops_mpi.DistributedArray(global_shape=ny * nx * nt, base_comm=comm,
+                                        local_shapes=local)
+        x[:] = a
+        return x
+
+    d = BDiag @ dist(m[rows[rank]].ravel())
+    y = pylops_mpi.StackedDistributedArray([d, dist(0.0)])
+    x0 = dist(mb[rows[rank]].ravel())
+    comm.Barrier()
+    t0 = time.perf_counter()
+    x, istop, iit, r1, r2, cost = cgls(StackOp, y, x0=x0, niter=niter, tol=0)
+    comm.Barrier()
+    elapsed = time.perf_counter() - t0
+    xfull = x.asarray()
+    if rank == 0:
+        np.save(out, xfull)
+        print(json.dumps({"case": "poststack3d", "time": elapsed, "iit": int(iit),
+                          "r": float(cost[-1])}))
+
+
 def main():
     case = sys.argv[1]
     comm = MPI.COMM_WORLD
     if case == "fista3d":
         return fista3d(comm, int(sys.argv[2]), tuple(int(n) for n in sys.argv[3].split("x")),
                        sys.argv[4])
+    if case == "poststack3d":
+        return poststack3d(comm, int(sys.argv[2]), tuple(int(n) for n in sys.argv[3].split("x")),
+                           float(sys.argv[4]), sys.argv[5])
     if case == "a":
         Op, y, x0 = matrix_case(comm)
     else:
