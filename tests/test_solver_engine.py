@@ -223,3 +223,19 @@ def test_the_plain_backend_when_asked(caplog):
         solver.solve(y, niter=3)
     assert not solver.fused
     assert any("pylops_distributed.fused is off" in r.message for r in caplog.records)
+
+
+def test_a_client_set_as_dask_scheduler_runs_fused(process_client):
+    """``dask.config.set(scheduler=client)`` (as dask's docs show) drives the fused engine on
+    that cluster, with PyLops' answer."""
+    Op = pld.Laplacian((40, 30))
+    POp = pylops.Laplacian((40, 30))
+    y = (POp @ rand((40, 30), "float64", 3).ravel()).reshape(40, 30)
+    for sched in (process_client, process_client.get):
+        with dask.config.set(scheduler=sched):
+            solver = CGLS(Op)
+            x = solver.solve(da.from_array(y, chunks=(20, 30)), niter=15, tol=0)[0]
+            assert solver.fused
+            x = x.compute()
+        ref = pcgls(POp, y.ravel(), niter=15, tol=0)[0]
+        np.testing.assert_allclose(x.ravel(), ref.ravel(), rtol=1e-9, atol=1e-9 * np.abs(ref).max())

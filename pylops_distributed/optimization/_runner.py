@@ -27,6 +27,18 @@ def current_client():
         return None
 
 
+def _as_client(sched):
+    """The distributed client that ``sched`` (a client, or its ``get``) stands for, or None."""
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        return None
+    for candidate in (sched, getattr(sched, "__self__", None)):
+        if isinstance(candidate, Client):
+            return candidate
+    return None
+
+
 class Runner:
     """Submits graphs to the active scheduler (distributed client, threads or synchronous)."""
 
@@ -40,6 +52,8 @@ class Runner:
         elif sched is None or sched in ("distributed", "dask.distributed"):
             self.client = current_client()
             self.get = None if self.client is not None else dask.threaded.get
+        elif _as_client(sched) is not None:  # dask.config.set(scheduler=client or client.get)
+            self.client, self.get = _as_client(sched), None
         else:
             raise Unsupported(f"scheduler {sched!r}")
 
@@ -81,7 +95,8 @@ class Runner:
         from distributed import wait
 
         futures = list(handles)
-        wait(futures)
+        with self.client.as_current():  # the client may be dask's scheduler, not the default
+            wait(futures)
         who = self.client.who_has(futures)
         return {f: sorted(who.get(f.key) or []) for f in futures}
 
