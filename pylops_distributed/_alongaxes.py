@@ -133,9 +133,12 @@ def _region(whole, dims, start, stop):
             tuple(n if a in whole else stop[a] for a, n in enumerate(dims)))
 
 
-def block_operator(build, token, dims, operands, origin, xp):
-    """PyLops' operator for a model block of shape ``dims`` (cached per process)."""
-    key = (token, tuple(dims), tuple(origin) if operands else None, xp.__name__)
+def block_operator(build, token, dims, operands, xp):
+    """PyLops' operator for a model block of shape ``dims``, cached per process; one built on
+    operand blocks (a piece of ``G``) is not cached, so that no worker keeps them alive."""
+    if operands:
+        return build(tuple(dims), *operands, xp=xp)
+    key = (token, tuple(dims), xp.__name__)
     with _LOCK:
         op = _BUILT.get(key)
         if op is not None:
@@ -157,7 +160,7 @@ def _along_kernel(x, *operands, where, dtype, build, token, adjoint, batch, dims
     if cpu_only and xp is not np:
         raise TypeError(_numpy_only(opname))
     block_dims = tuple(x.shape[a] if a in batch else n for a, n in enumerate(dims))
-    Op = block_operator(build, token, block_dims, operands, where.origin, xp)
+    Op = block_operator(build, token, block_dims, operands, xp)
     if xp.iscomplexobj(x) and not np.iscomplexobj(np.empty(0, op_dtype)) and clinear:
         # real PyLops operators reject complex input: both parts, as a real-linear map
         y = _apply(Op, x.real, adjoint) + 1j * _apply(Op, x.imag, adjoint)
@@ -173,7 +176,7 @@ def _along_kernel(x, *operands, where, dtype, build, token, adjoint, batch, dims
 
 
 def _inverse_block(x, *, build, token, dims, dtype):
-    Op = block_operator(build, token, dims, (), (), get_array_module(x))
+    Op = block_operator(build, token, dims, (), get_array_module(x))
     return Op.inverse(x.ravel()).reshape(dims).astype(dtype, copy=False)
 
 
