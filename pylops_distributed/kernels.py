@@ -271,15 +271,15 @@ class ChunkKernel:
 
     def __call__(self, x, *operands, where, dtype, out=None):
         """Evaluate on one block (operand blocks already cut to this call's box)."""
-        kw = dict(self.params) if out is None else dict(self.params, out=out)
-        if _array_module(x) is np:
-            return self.fn(x, *operands, where=where, dtype=dtype, **kw)
-        # a worker thread's first CUDA library call (cuFFT) fails unless a runtime call has
-        # made the chunk's device current in that thread first
-        import cupy
+        if _array_module(x) is not np:
+            # a worker thread's first CUDA library call (cuFFT) fails unless a runtime call
+            # has made the chunk's device current in that thread first
+            import cupy
 
-        cupy.cuda.runtime.setDevice(x.device.id)
-        return self.fn(x, *operands, where=where, dtype=dtype, **kw)
+            cupy.cuda.runtime.setDevice(x.device.id)
+        if out is not None:
+            return self.fn(x, *operands, where=where, dtype=dtype, out=out, **self.params)
+        return self.fn(x, *operands, where=where, dtype=dtype, **self.params)
 
     def in_box(self, start, stop):
         """Input box read to produce the output box ``[start, stop)``."""

@@ -6,12 +6,13 @@ import numpy as np
 
 from pylops_distributed._alongaxes import AlongAxes
 from pylops_distributed._arrays import as_dims
+from pylops_distributed.signalprocessing._pylops_build import on_module
 
 
 def _pylops_bilinear(dims, *operands, xp, iava, dtype):
     import pylops
 
-    return pylops.signalprocessing.Bilinear(iava if xp is np else xp.asarray(iava), dims,
+    return pylops.signalprocessing.Bilinear(on_module(iava, xp), dims,
                                             dtype=dtype)
 
 

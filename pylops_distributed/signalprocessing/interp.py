@@ -6,6 +6,7 @@ import numpy as np
 
 from pylops_distributed._alongaxes import AlongAxes
 from pylops_distributed._arrays import as_dims, normalize_axis
+from pylops_distributed.signalprocessing._pylops_build import on_module
 
 
 class _Interp(AlongAxes):
@@ -20,8 +21,7 @@ class _Interp(AlongAxes):
 def _pylops_interp(dims, *operands, xp, iava, axis, kind, dtype):
     import pylops
 
-    iava = iava if xp is np else xp.asarray(iava)
-    return pylops.signalprocessing.Interp(dims, iava, axis=axis, kind=kind, dtype=dtype)[0]
+    return pylops.signalprocessing.Interp(dims, on_module(iava, xp), axis=axis, kind=kind, dtype=dtype)[0]
 
 
 def Interp(dims, iava, axis=-1, kind="linear", tol=None, dtype="float64", name="I", chunks=None):
