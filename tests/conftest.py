@@ -11,7 +11,7 @@ from distributed import Client, LocalCluster
 def process_client():
     """A real LocalCluster with 2 worker processes on 127.0.0.1, closed even on failure."""
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address=":0")
+                           host="127.0.0.1", dashboard_address="127.0.0.1:0")
     try:
         client = Client(cluster, set_as_default=False)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import dask
@@ -11,6 +12,14 @@ from distributed import Client
 from .configs import ClusterSpec, resolve_config
 
 __all__ = ["ClusterClient", "get_client", "start_cluster"]
+
+log = logging.getLogger("pylops_distributed.cluster")
+if not log.handlers:  # as distributed does for its own loggers: shown unless configured away
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(name)s - %(levelname)s - %(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
 
 
 class ClusterClient(Client):
@@ -30,6 +39,19 @@ class ClusterClient(Client):
     def __init__(self, cluster, **kwargs):
         self._owned_cluster = cluster
         super().__init__(cluster, **kwargs)
+
+    @property
+    def dashboard_link(self):
+        """Link to the dashboard, at the host it listens on (a threads cluster's link would
+        otherwise name the machine's address while the dashboard listens on 127.0.0.1)."""
+        link = super().dashboard_link
+        spec = getattr(self._owned_cluster or self.cluster, "scheduler_spec", None) or {}
+        bound = str(spec.get("options", {}).get("dashboard_address") or "")
+        host = bound.rsplit(":", 1)[0] if ":" in bound else ""
+        if link and host in ("127.0.0.1", "localhost"):
+            scheme, rest = link.split("://", 1)
+            link = f"{scheme}://{host}:{rest.split(':', 1)[1]}"
+        return link
 
     def close(self, *args, **kwargs):
         """Close the client, then the cluster it started."""
@@ -69,7 +91,9 @@ def _wait(client: Client, n: int, spec: ClusterSpec) -> None:
     try:
         if n:
             client.wait_for_workers(n, timeout=spec.wait_timeout)
-        client.scheduler_info()  # refresh the client's view: repr(client) shows the workers
+        info = client.scheduler_info()  # refresh the client's view: repr shows the workers
+        log.info("%s: %d workers, dashboard at %s", spec.name, len(info["workers"]),
+                 client.dashboard_link)
     except TimeoutError as err:
         have = len(client.scheduler_info(n_workers=-1)["workers"])
         hint = ""
@@ -124,7 +148,10 @@ def get_client(config: str | os.PathLike = "local", **overrides) -> Client:
     distributed.Client
         Connected, with the workers asked for already joined. If this call started the cluster,
         closing the client (or leaving its ``with`` block) also closes the cluster and cancels
-        its jobs; a client to an existing scheduler leaves that scheduler running.
+        its jobs; a client to an existing scheduler leaves that scheduler running. The number
+        of workers and the dashboard link are logged (logger ``pylops_distributed.cluster``,
+        to stderr; ``logging.getLogger("pylops_distributed.cluster").setLevel("WARNING")``
+        silences it).
 
     Raises
     ------

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 
+from .local import loopback_only
+
 __all__ = ["import_dask_cuda", "rmm_requested", "start_local_cuda_cluster", "validate_cuda_options"]
 
 #: options that make dask-cuda create an RMM memory resource on every worker
@@ -51,7 +53,7 @@ def cuda_cluster_options(spec) -> dict:
         opts["security"] = spec.security
         if not opts.get("protocol"):
             opts["protocol"] = "tls://"
-    return opts
+    return loopback_only(opts)
 
 
 def validate_cuda_options(spec) -> None:

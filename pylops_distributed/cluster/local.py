@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-__all__ = ["start_local_cluster", "validate_local_options", "worker_malloc"]
+__all__ = ["loopback_only", "start_local_cluster", "validate_local_options", "worker_malloc"]
 
 #: glibc's mmap threshold for worker processes: chunk-sized temporaries (up to 32 MiB) come
 #: from the heap instead of fresh, zero-faulted mappings.
@@ -25,6 +25,19 @@ def _accepted(*classes) -> set[str]:
     return names
 
 
+def loopback_only(opts: dict) -> dict:
+    """Bind the dashboard to the cluster's ``host`` (``127.0.0.1`` unless the options name
+    one; the scheduler and workers bind there already): a dashboard address without a host
+    (``":8787"``) would listen on every interface of the machine."""
+    host = opts.get("host") or "127.0.0.1"
+    dash = opts.get("dashboard_address", ":8787")
+    if dash is not None and str(dash).startswith(":"):
+        opts["dashboard_address"] = f"{host.split('://')[-1]}{dash}"
+    if not opts.get("processes", True):  # the in-process worker's own HTTP server
+        opts.setdefault("worker_dashboard_address", f"{host.split('://')[-1]}:0")
+    return opts
+
+
 def local_cluster_options(spec) -> dict:
     """Keyword arguments for :class:`distributed.LocalCluster` from a resolved spec."""
     opts = {k: v for k, v in spec.options.items()}
@@ -35,7 +48,7 @@ def local_cluster_options(spec) -> dict:
         opts["security"] = spec.security
         if not opts.get("protocol"):
             opts["protocol"] = "tls://"
-    return opts
+    return loopback_only(opts)
 
 
 def validate_local_options(spec, extra_classes=()) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 
 from pylops_distributed.basicoperators.identity import Identity
 from pylops_distributed.linearoperator import aslinearoperator
+from pylops_distributed.optimization._progress import solve_with
 from pylops_distributed.optimization._proxes import Term, at, first_stop, pick, pick_s, stop_test
 from pylops_distributed.optimization._solver import CheckedSolver, as_vector, predicted_memory
 from pylops_distributed.optimization._space import Vec, call
@@ -251,9 +252,11 @@ def _placeholder(Op, b, x0, data0):
     return da.zeros_like(y)  # (NumPy or CuPy chunks, as y's)
 
 
-def run_proximal(cls, proxf, proxg, x0, A, callback, tol, rtol, data0=None, cbvec=None, **kwargs):
+def run_proximal(cls, proxf, proxg, x0, A, callback, tol, rtol, data0=None, cbvec=None,
+                 progress=False, performance_report=None, **kwargs):
     """Check the proxes, choose the operator, run ``cls`` as PyProximal's wrapper runs its
-    class (``tol or (0.0 if rtol else None)``, ``rtol`` with it)."""
+    class (``tol or (0.0 if rtol else None)``, ``rtol`` with it), with the progress bar and
+    the performance report asked for."""
     terms = [Term(proxf, "f", "model", cls.name),
              Term(proxg, "g", "model" if A is None else "data", cls.name)]
     Op, y = _operator(cls.name, terms, x0, A)
@@ -263,7 +266,8 @@ def run_proximal(cls, proxf, proxg, x0, A, callback, tol, rtol, data0=None, cbve
     if callback is not None:
         solver.callback = (lambda x: callback(x, solver._vec(cbvec))) if cbvec else callback
     tol = tol or (0.0 if rtol else None)
-    return solver.solve(terms, x0, y, tol=tol, rtol=rtol if tol is not None else None, **kwargs)
+    return solve_with(solver, None, progress, performance_report, terms=terms, x0=x0, y=y,
+                      tol=tol, rtol=rtol if tol is not None else None, **kwargs)
 
 
 # --- ProximalGradient --------------------------------------------------------------------------

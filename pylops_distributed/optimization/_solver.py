@@ -19,6 +19,7 @@ from pylops_distributed._arrays import as_dask
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization._fused import FusedSpace, NotFusable
 from pylops_distributed.optimization._eager import EagerSpace
+from pylops_distributed.optimization._progress import last_cost, start_bar
 from pylops_distributed.optimization._runner import Runner, Unsupported, persisted_chunks
 from pylops_distributed.optimization._space import ROUND_TRIPS, PlainSpace, to_number
 from pylops_distributed.kernels import NoChunkKernel, StackKernel
@@ -90,6 +91,11 @@ class CheckedSolver(Solver):
     step_params = ("damp",)
     #: NaN or Inf at a check raises (else the solver's ``_on_check`` deals with it).
     raise_on_nonfinite = True
+    #: Show a progress bar (``tqdm.auto``) moved at each check during :meth:`run`.
+    progress = False
+    #: What the bar's value (the last ``cost``) is.
+    progress_label = "cost"
+    _bar = None
 
     def __init__(self, Op, callbacks=None):
         super().__init__(aslinearoperator(Op), callbacks)
@@ -213,6 +219,8 @@ class CheckedSolver(Solver):
                 "Inf from finite data: check the operator and its parameters")
         self._checked = self.iiter
         self._on_check(values, show)
+        if self._bar is not None:
+            self._bar.update(self.iiter, last_cost(self))
         self._settle_callbacks()
 
     def _settle_callbacks(self):
@@ -319,16 +327,22 @@ class CheckedSolver(Solver):
         watched = (self.callbacks or "callback" in vars(self)
                    or type(self).callback is not CheckedSolver.callback
                    or not self._ours("step"))
-        while self.iiter < niter and not self._converged:
-            if not watched:
-                self._advance(show)
-                continue
-            x = self.step(x, show=show)
-            x = x[0] if isinstance(x, tuple) else x  # PyLops' ISTA/FISTA return (x, ..., xupdate)
-            self.callback(x)
-            if self.callbacks and any(getattr(cb, "stop", False) for cb in self.callbacks):
-                break
-        self._check(show)
+        self._bar = start_bar(self, niter)
+        try:
+            while self.iiter < niter and not self._converged:
+                if not watched:
+                    self._advance(show)
+                    continue
+                x = self.step(x, show=show)
+                x = x[0] if isinstance(x, tuple) else x  # PyLops' ISTA/FISTA: (x, ..., xupdate)
+                self.callback(x)
+                if self.callbacks and any(getattr(cb, "stop", False) for cb in self.callbacks):
+                    break
+            self._check(show)
+        finally:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
         self._settle_callbacks()  # the last step's (its check came before its callback)
         return self._x()
 

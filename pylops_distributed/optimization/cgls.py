@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from pylops_distributed.optimization._progress import solve_with
 from pylops_distributed.optimization._solver import (CheckedSolver, active, as_float, is_complex,
                                                     predicted_memory, stopped_at)
 from pylops_distributed.optimization._space import call, safe_div
@@ -38,6 +39,7 @@ class CGLS(CheckedSolver):
     """
 
     step_params = ("damp", "tol")
+    progress_label = "residual"
 
     def memory_usage(self, show=False, unit="B"):
         return predicted_memory("CGLS", self.Op, 5, 3, show, unit)
@@ -194,8 +196,20 @@ class CGLS(CheckedSolver):
 
 
 def cgls(Op, y, x0=None, niter=10, damp=0.0, tol=1e-4, show=False, itershow=(10, 10, 10),
-         callback=None, preallocate=False, check_every=10):
+         callback=None, preallocate=False, check_every=10, progress=False,
+         performance_report=None):
     r"""Conjugate gradient least squares (see :class:`CGLS`).
+
+    Takes the parameters of :meth:`CGLS.solve`, and these:
+
+    Parameters
+    ----------
+    progress : bool, optional
+        Show a progress bar (``tqdm.auto``, in a terminal or a notebook) moved at each check:
+        iteration, residual, elapsed time, iterations per second.
+    performance_report : str, optional
+        Write Dask's performance report of the solve (task stream, worker profiles, transfers)
+        to this HTML file; needs a ``distributed.Client``.
 
     Returns
     -------
@@ -214,8 +228,6 @@ def cgls(Op, y, x0=None, niter=10, damp=0.0, tol=1e-4, show=False, itershow=(10,
     >>> np.allclose(x.compute(), 1.0), iit, len(cost)
     (True, 20, 5)
     """
-    solver = CGLS(Op)
-    if callback is not None:
-        solver.callback = callback
-    return solver.solve(y=y, x0=x0, niter=niter, damp=damp, tol=tol, preallocate=preallocate,
-                        show=show, itershow=itershow, check_every=check_every)
+    return solve_with(CGLS(Op), callback, progress, performance_report,
+                      y=y, x0=x0, niter=niter, damp=damp, tol=tol, preallocate=preallocate,
+                      show=show, itershow=itershow, check_every=check_every)

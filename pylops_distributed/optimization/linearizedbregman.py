@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from pylops_distributed.optimization import _thresholds
+from pylops_distributed.optimization._progress import solve_with
 from pylops_distributed.optimization._solver import CheckedSolver, predicted_memory
 from pylops_distributed.optimization._space import call, safe_div
 
@@ -128,8 +129,20 @@ class LinearizedBregman(CheckedSolver):
 
 
 def linearized_bregman(Op, y, x0=None, niter=10, thresh=0.1, alpha=None, tol=1e-10, show=False,
-                       itershow=(10, 10, 10), callback=None, check_every=10):
+                       itershow=(10, 10, 10), callback=None, check_every=10, progress=False,
+                       performance_report=None):
     r"""Linearized Bregman iterations with the dynamic step (see :class:`LinearizedBregman`).
+
+    Takes the parameters of :meth:`LinearizedBregman.solve`, and these:
+
+    Parameters
+    ----------
+    progress : bool, optional
+        Show a progress bar (``tqdm.auto``, in a terminal or a notebook) moved at each check:
+        iteration, cost, elapsed time, iterations per second.
+    performance_report : str, optional
+        Write Dask's performance report of the solve (task stream, worker profiles, transfers)
+        to this HTML file; needs a ``distributed.Client``.
 
     Returns
     -------
@@ -152,9 +165,7 @@ def linearized_bregman(Op, y, x0=None, niter=10, thresh=0.1, alpha=None, tol=1e-
     >>> np.flatnonzero(np.abs(x.compute()) > 0.5).tolist()
     [3, 17, 40]
     """
-    solver = LinearizedBregman(Op)
-    if callback is not None:
-        solver.callback = callback
-    return solver.solve(y=y, x0=x0, niter=niter, thresh=thresh, alpha=alpha, tol=tol, show=show,
-                        itershow=itershow, check_every=check_every)
+    return solve_with(LinearizedBregman(Op), callback, progress, performance_report,
+                      y=y, x0=x0, niter=niter, thresh=thresh, alpha=alpha, tol=tol, show=show,
+                      itershow=itershow, check_every=check_every)
 

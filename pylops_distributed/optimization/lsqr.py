@@ -6,6 +6,7 @@ import dask.array as da
 import numpy as np
 
 from pylops_distributed.optimization._elementwise import add_square, lincomb
+from pylops_distributed.optimization._progress import solve_with
 from pylops_distributed.optimization._solver import (CheckedSolver, as_float, is_complex,
                                                     predicted_memory)
 from pylops_distributed.optimization._space import call, sqrt
@@ -142,6 +143,7 @@ class LSQR(CheckedSolver):
     """
 
     step_params = ("damp", "calc_var")
+    progress_label = "residual"
 
     def __init__(self, Op, callbacks=None):
         super().__init__(Op, callbacks)
@@ -366,17 +368,27 @@ class LSQR(CheckedSolver):
 
 def lsqr(Op, y, x0=None, damp=0.0, atol=1e-08, btol=1e-08, conlim=100000000.0, niter=10,
          calc_var=True, show=False, itershow=(10, 10, 10), callback=None, preallocate=False,
-         check_every=10):
+         check_every=10, progress=False,
+         performance_report=None):
     r"""LSQR (see :class:`LSQR`).
+
+    Takes the parameters of :meth:`LSQR.solve`, and these:
+
+    Parameters
+    ----------
+    progress : bool, optional
+        Show a progress bar (``tqdm.auto``, in a terminal or a notebook) moved at each check:
+        iteration, residual, elapsed time, iterations per second.
+    performance_report : str, optional
+        Write Dask's performance report of the solve (task stream, worker profiles, transfers)
+        to this HTML file; needs a ``distributed.Client``.
 
     Returns
     -------
     x, istop, iit, r1norm, r2norm, anorm, acond, arnorm, xnorm, var, cost
         As :func:`pylops.optimization.basic.lsqr`; ``cost`` holds the values at checks.
     """
-    solver = LSQR(Op)
-    if callback is not None:
-        solver.callback = callback
-    return solver.solve(y=y, x0=x0, damp=damp, atol=atol, btol=btol, conlim=conlim, niter=niter,
-                        calc_var=calc_var, preallocate=preallocate, show=show, itershow=itershow,
-                        check_every=check_every)
+    return solve_with(LSQR(Op), callback, progress, performance_report,
+                      y=y, x0=x0, damp=damp, atol=atol, btol=btol, conlim=conlim, niter=niter,
+                      calc_var=calc_var, preallocate=preallocate, show=show, itershow=itershow,
+                      check_every=check_every)

@@ -36,6 +36,7 @@ from pylops_distributed.optimization.irls import IRLS, irls
 from pylops_distributed.optimization.linearizedbregman import LinearizedBregman, linearized_bregman
 from pylops_distributed.optimization.omp import OMP, omp
 from pylops_distributed.optimization.splitbregman import SplitBregman, splitbregman
+from pylops_distributed.optimization._progress import solve_with
 from pylops_distributed.optimization._solver import CheckedSolver, active, predicted_memory
 from pylops_distributed.optimization._space import call, sqrt
 from pylops_distributed.stacked import StackedArray
@@ -457,8 +458,20 @@ class FISTA(ISTA):
 
 def ista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None, tol=1e-10,
          rtol=0.0, rtol1=0.0, threshkind="soft", perc=None, decay=None, monitorres=False,
-         show=False, itershow=(10, 10, 10), callback=None, preallocate=False, check_every=10):
+         show=False, itershow=(10, 10, 10), callback=None, preallocate=False, check_every=10, progress=False,
+         performance_report=None):
     r"""Iterative Shrinkage-Thresholding Algorithm (see :class:`ISTA`).
+
+    Takes the parameters of :meth:`ISTA.solve`, and these:
+
+    Parameters
+    ----------
+    progress : bool, optional
+        Show a progress bar (``tqdm.auto``, in a terminal or a notebook) moved at each check:
+        iteration, cost, elapsed time, iterations per second.
+    performance_report : str, optional
+        Write Dask's performance report of the solve (task stream, worker profiles, transfers)
+        to this HTML file; needs a ``distributed.Client``.
 
     Returns
     -------
@@ -477,20 +490,30 @@ def ista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None,
     >>> np.flatnonzero(np.abs(x.compute()) > 0.5).tolist()
     [3, 17, 40]
     """
-    solver = ISTA(Op)
-    if callback is not None:
-        solver.callback = callback
-    return solver.solve(y=y, x0=x0, niter=niter, SOp=SOp, eps=eps, alpha=alpha,
-                        eigsdict=eigsdict, tol=tol, rtol=rtol, rtol1=rtol1,
-                        threshkind=threshkind, perc=perc, decay=decay, monitorres=monitorres,
-                        show=show, itershow=itershow, preallocate=preallocate,
-                        check_every=check_every)
+    return solve_with(ISTA(Op), callback, progress, performance_report,
+                      y=y, x0=x0, niter=niter, SOp=SOp, eps=eps, alpha=alpha,
+                      eigsdict=eigsdict, tol=tol, rtol=rtol, rtol1=rtol1,
+                      threshkind=threshkind, perc=perc, decay=decay, monitorres=monitorres,
+                      show=show, itershow=itershow, preallocate=preallocate,
+                      check_every=check_every)
 
 
 def fista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None, tol=1e-10,
           rtol=0.0, rtol1=0.0, threshkind="soft", perc=None, decay=None, monitorres=False,
-          show=False, itershow=(10, 10, 10), callback=None, preallocate=False, check_every=10):
+          show=False, itershow=(10, 10, 10), callback=None, preallocate=False, check_every=10, progress=False,
+          performance_report=None):
     r"""Fast Iterative Shrinkage-Thresholding Algorithm (see :class:`FISTA`).
+
+    Takes the parameters of :meth:`FISTA.solve`, and these:
+
+    Parameters
+    ----------
+    progress : bool, optional
+        Show a progress bar (``tqdm.auto``, in a terminal or a notebook) moved at each check:
+        iteration, cost, elapsed time, iterations per second.
+    performance_report : str, optional
+        Write Dask's performance report of the solve (task stream, worker profiles, transfers)
+        to this HTML file; needs a ``distributed.Client``.
 
     Returns
     -------
@@ -509,14 +532,12 @@ def fista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None
     >>> np.flatnonzero(np.abs(x.compute()) > 0.5).tolist()
     [3, 17, 40]
     """
-    solver = FISTA(Op)
-    if callback is not None:
-        solver.callback = callback
-    return solver.solve(y=y, x0=x0, niter=niter, SOp=SOp, eps=eps, alpha=alpha,
-                        eigsdict=eigsdict, tol=tol, rtol=rtol, rtol1=rtol1,
-                        threshkind=threshkind, perc=perc, decay=decay, monitorres=monitorres,
-                        show=show, itershow=itershow, preallocate=preallocate,
-                        check_every=check_every)
+    return solve_with(FISTA(Op), callback, progress, performance_report,
+                      y=y, x0=x0, niter=niter, SOp=SOp, eps=eps, alpha=alpha,
+                      eigsdict=eigsdict, tol=tol, rtol=rtol, rtol1=rtol1,
+                      threshkind=threshkind, perc=perc, decay=decay, monitorres=monitorres,
+                      show=show, itershow=itershow, preallocate=preallocate,
+                      check_every=check_every)
 
 
 def spgl1(Op, y, *args, **kwargs):

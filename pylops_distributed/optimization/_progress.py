@@ -1,0 +1,94 @@
+"""Progress of a long solve: a ``tqdm.auto`` bar updated at each check, and Dask's
+performance report of a solve written to HTML."""
+
+import contextlib
+import time
+
+from pylops_distributed.optimization._runner import Runner, Unsupported
+
+
+class ProgressBar:
+    """A bar of ``niter`` iterations moved at each check (the only times the client hears
+    from the solve), showing the iteration, the residual (or cost), the elapsed time and
+    the iterations per second; a terminal or a notebook (``tqdm.auto``).
+
+    Parameters
+    ----------
+    name : str
+        The solver's name, the bar's label.
+    niter : int
+        Iterations asked for (the bar's total; a solve that converges early stops short).
+    label : str
+        What the value shown is (``"residual"``, ``"cost"``).
+    """
+
+    def __init__(self, name, niter, label):
+        from tqdm.auto import tqdm
+
+        self.label = label
+        self.bar = tqdm(total=niter, desc=name, unit="it", dynamic_ncols=True, leave=True)
+        self.t0 = time.perf_counter()
+
+    def update(self, iiter, value):
+        """Move the bar to iteration ``iiter``, showing ``value``."""
+        if value is not None:
+            self.bar.set_postfix_str(f"{self.label}={value:.4e}", refresh=False)
+        self.bar.update(iiter - self.bar.n)
+
+    def close(self):
+        self.bar.close()
+
+
+def start_bar(solver, niter):
+    """The bar of ``solver`` when its ``progress`` attribute asks for one, else None."""
+    if not getattr(solver, "progress", False):
+        return None
+    return ProgressBar(type(solver).__name__, niter, getattr(solver, "progress_label", "cost"))
+
+
+def last_cost(solver):
+    """The value the bar shows: the last cost recorded at a check (None before any)."""
+    cost = getattr(solver, "cost", None)
+    if cost is None or len(cost) == 0:
+        return None
+    value = complex(cost[-1])
+    return value.real if value.imag == 0 else abs(value)
+
+
+@contextlib.contextmanager
+def performance_report(filename):
+    """Dask's performance report of what runs inside, written to ``filename`` (an HTML page:
+    task stream, worker profiles, bandwidth); nothing when ``filename`` is None.
+
+    Raises
+    ------
+    ValueError
+        ``filename`` given and no ``distributed.Client`` is current (the report is the
+        scheduler's: dask's threaded scheduler has none).
+    """
+    if filename is None:
+        yield
+        return
+    try:
+        client = Runner().client
+    except Unsupported:
+        client = None
+    if client is None:
+        raise ValueError(
+            f"performance_report={filename!r} needs a distributed.Client (the report is made by "
+            "its scheduler): run the solve inside `with get_client(...):`, or leave "
+            "performance_report=None on dask's threaded scheduler")
+    from distributed import performance_report as dask_report
+
+    with client.as_current(), dask_report(filename=str(filename)):
+        yield
+
+
+def solve_with(solver, callback, progress, report, **kwargs):
+    """The body of the solver functions: ``solver.solve(**kwargs)`` with the callback, the
+    progress bar and the performance report asked for."""
+    if callback is not None:
+        solver.callback = callback
+    solver.progress = progress
+    with performance_report(report):
+        return solver.solve(**kwargs)
