@@ -26,6 +26,7 @@ Run: .venv/bin/python examples/plot_poststack_inversion.py [--size NX]
 """
 
 import argparse
+import sys
 import time
 import warnings
 
@@ -126,4 +127,5 @@ for ax, (title, img, cmap, lims) in zip(axs, [
     ax.set_xlabel("trace")
 axs[0].set_ylabel("t [s]")
 fig.tight_layout()
-fig.savefig("plot_poststack_inversion.png", dpi=80)
+if "sphinx_gallery" not in sys.modules:  # a script run; the gallery keeps the figure itself
+    fig.savefig("plot_poststack_inversion.png", dpi=80)

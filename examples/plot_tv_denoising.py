@@ -21,6 +21,7 @@ Run: .venv/bin/python examples/plot_tv_denoising.py [--size N]
 """
 
 import argparse
+import sys
 import time
 
 import dask
@@ -107,4 +108,5 @@ axs[3].plot(xref[n // 2], "--b", lw=1, label="TV (PyLops)")
 axs[3].set_title("section z = 0")
 axs[3].legend(fontsize=7)
 fig.tight_layout()
-fig.savefig("plot_tv_denoising.png", dpi=80)
+if "sphinx_gallery" not in sys.modules:  # a script run; the gallery keeps the figure itself
+    fig.savefig("plot_tv_denoising.png", dpi=80)

@@ -22,6 +22,7 @@ Run: .venv/bin/python examples/plot_wavelet_deblurring.py [--size N]
 """
 
 import argparse
+import sys
 import time
 
 import dask
@@ -94,4 +95,5 @@ for ax, (title, img) in zip(axs, [("true", xtrue), ("blurred, noisy", y),
     ax.imshow(img, cmap="gray", vmin=-0.2, vmax=1.2)
     ax.set_title(title)
 fig.tight_layout()
-fig.savefig("plot_wavelet_deblurring.png", dpi=80)
+if "sphinx_gallery" not in sys.modules:  # a script run; the gallery keeps the figure itself
+    fig.savefig("plot_wavelet_deblurring.png", dpi=80)

@@ -7,6 +7,7 @@ solvers bring scalars back to the client only at convergence checks.
 from pylops_distributed.linearoperator import LinearOperator, aslinearoperator
 from pylops_distributed.stacked import StackedArray
 from pylops_distributed.frompylops import FromPyLops
+from pylops_distributed.torchoperator import TorchOperator
 from pylops_distributed.basicoperators import *  # noqa: F401,F403
 from pylops_distributed.signalprocessing import *  # noqa: F401,F403
 from pylops_distributed import (avo, basicoperators, io, optimization, signalprocessing, utils,

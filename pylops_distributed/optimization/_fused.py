@@ -208,9 +208,9 @@ class FusedSpace(Space):
                     args[r] += [self._piece(dsk, b, handles, bid, src) for bid, src, _ in ps]
             out[name] = self.leaf_vec(name, side)
             self.leaves[name] = ("vec",)
-        keys = []
+        keys, self.loads = [], getattr(self, "loads", 0) + 1  # a resumed solve loads twice
         for r in range(self.nranks):
-            key = (f"{self.prefix}-load-{self.token}", r)
+            key = (f"{self.prefix}-load{self.loads}-{self.token}", r)
             dsk[key] = (_context.load, self.token, _context.Box(specs[r])) + tuple(args[r])
             keys.append(key)
         self.states = self._run(dsk, keys, list(range(self.nranks)))

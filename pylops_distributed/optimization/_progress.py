@@ -84,11 +84,12 @@ def performance_report(filename):
         yield
 
 
-def solve_with(solver, callback, progress, report, **kwargs):
+def solve_with(solver, callback, progress, report, checkpoint, checkpoint_every, **kwargs):
     """The body of the solver functions: ``solver.solve(**kwargs)`` with the callback, the
-    progress bar and the performance report asked for."""
+    progress bar, the performance report and the checkpoint asked for."""
     if callback is not None:
         solver.callback = callback
     solver.progress = progress
+    solver.set_checkpoint(checkpoint, checkpoint_every)
     with performance_report(report):
         return solver.solve(**kwargs)

@@ -253,7 +253,8 @@ def _placeholder(Op, b, x0, data0):
 
 
 def run_proximal(cls, proxf, proxg, x0, A, callback, tol, rtol, data0=None, cbvec=None,
-                 progress=False, performance_report=None, **kwargs):
+                 progress=False, performance_report=None, checkpoint=None, checkpoint_every=1,
+                 **kwargs):
     """Check the proxes, choose the operator, run ``cls`` as PyProximal's wrapper runs its
     class (``tol or (0.0 if rtol else None)``, ``rtol`` with it), with the progress bar and
     the performance report asked for."""
@@ -266,7 +267,8 @@ def run_proximal(cls, proxf, proxg, x0, A, callback, tol, rtol, data0=None, cbve
     if callback is not None:
         solver.callback = (lambda x: callback(x, solver._vec(cbvec))) if cbvec else callback
     tol = tol or (0.0 if rtol else None)
-    return solve_with(solver, None, progress, performance_report, terms=terms, x0=x0, y=y,
+    return solve_with(solver, None, progress, performance_report, checkpoint, checkpoint_every,
+                      terms=terms, x0=x0, y=y,
                       tol=tol, rtol=rtol if tol is not None else None, **kwargs)
 
 

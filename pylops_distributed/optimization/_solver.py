@@ -8,6 +8,8 @@ the engine drives, plain dask.array otherwise (logged, with the reason).
 
 import logging
 import math
+import numbers
+import os
 import time
 
 import dask
@@ -18,6 +20,9 @@ from pylops.optimization.basesolver import Solver
 from pylops_distributed._arrays import as_dask
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization._fused import FusedSpace, NotFusable
+from pylops_distributed.optimization._checkpoint import (Store, fingerprint, lost_data_errors,
+                                                         mismatch, restore_state, save_state,
+                                                         settle_scalars, snapshot)
 from pylops_distributed.optimization._eager import EagerSpace
 from pylops_distributed.optimization._progress import last_cost, start_bar
 from pylops_distributed.optimization._runner import Runner, Unsupported, persisted_chunks
@@ -96,6 +101,10 @@ class CheckedSolver(Solver):
     #: What the bar's value (the last ``cost``) is.
     progress_label = "cost"
     _bar = None
+    #: Where the state is saved at checks (:meth:`set_checkpoint`), and how often.
+    checkpoint = None
+    checkpoint_every = 1
+    _resumed = None
 
     def __init__(self, Op, callbacks=None):
         super().__init__(aslinearoperator(Op), callbacks)
@@ -175,9 +184,53 @@ class CheckedSolver(Solver):
     def _on_check(self, values, show):
         raise NotImplementedError
 
+    def set_checkpoint(self, checkpoint, checkpoint_every=1):
+        """Save the state at checks in the folder ``checkpoint`` (a local path or an fsspec
+        URL; None: no saves), every ``checkpoint_every`` checks; a solve set up with a
+        folder that holds a save of the same problem resumes from it.
+
+        Raises
+        ------
+        ValueError
+            ``checkpoint_every`` not an integer >= 1.
+        TypeError
+            ``checkpoint`` not a path or URL.
+        """
+        name = type(self).__name__
+        if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
+            raise TypeError(f"{name}: checkpoint must be a folder path or URL (str or "
+                            f"os.PathLike), got {type(checkpoint).__name__}")
+        if (isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, numbers.Integral)
+                or checkpoint_every < 1):
+            raise ValueError(f"{name}: checkpoint_every must be an integer >= 1, got "
+                             f"{checkpoint_every!r}")
+        self.checkpoint, self.checkpoint_every = checkpoint, int(checkpoint_every)
+
     def _start_state(self, outputs, extras):
         """Commit the setup's state; ``extras`` (scalars the first check reports, such as the
-        norms of ``y`` and ``x0``) are computed now and brought back with that check."""
+        norms of ``y`` and ``x0``) are computed now and brought back with that check. With a
+        checkpoint of this problem, its state is committed instead."""
+        self._store = Store(self.checkpoint) if self.checkpoint is not None else None
+        self._saves, self._snapshot, self._recoveries = 0, None, 0
+        self._keeper = _snapshot_client()
+        if self._store is not None:
+            norms = [k for k in ("y2", "x02") if k in extras]
+            self._fingerprint = fingerprint(
+                self, dict(zip(norms, self.vs.fetch(*[extras[k] for k in norms]))))
+            saved = self._store.load()
+            if saved is not None:
+                attrs, vectors = saved
+                why = mismatch(attrs["fingerprint"], self._fingerprint)
+                if why is not None:
+                    raise ValueError(
+                        f"{type(self).__name__}: the checkpoint {self.checkpoint!r} was written "
+                        f"by another problem ({why}); give another checkpoint folder, or remove "
+                        "it to start again")
+                self._resumed = restore_state(self, attrs, vectors)
+                self._extras = None
+                log.info("%s resumes from %s at iteration %d", type(self).__name__,
+                         self.checkpoint, self._resumed["iiter"])
+                return
         self.st = self.vs.commit({**outputs, **extras})
         self._extras = (list(extras), self.vs.fetch_later(*[self.st[n] for n in extras]))
 
@@ -221,6 +274,12 @@ class CheckedSolver(Solver):
         self._on_check(values, show)
         if self._bar is not None:
             self._bar.update(self.iiter, last_cost(self))
+        if getattr(self, "_store", None) is not None:
+            self._saves += 1
+            if self._saves % self.checkpoint_every == 0:
+                save_state(self, self._store)
+        if getattr(self, "_keeper", None) is not None:
+            self._snapshot = snapshot(self, self._keeper)
         self._settle_callbacks()
 
     def _settle_callbacks(self):
@@ -319,6 +378,9 @@ class CheckedSolver(Solver):
         x : dask.array.Array or StackedArray
             Estimated model.
         """
+        if self._resumed is not None:  # the saved solve's numbers, once setup is over
+            vars(self).update(self._resumed)
+            self._resumed = None
         niter = self.niter if niter is None else niter
         if niter is None:
             raise ValueError(f"{type(self).__name__}.run: niter must not be None")
@@ -329,22 +391,54 @@ class CheckedSolver(Solver):
                    or not self._ours("step"))
         self._bar = start_bar(self, niter)
         try:
-            while self.iiter < niter and not self._converged:
-                if not watched:
-                    self._advance(show)
-                    continue
-                x = self.step(x, show=show)
-                x = x[0] if isinstance(x, tuple) else x  # PyLops' ISTA/FISTA: (x, ..., xupdate)
-                self.callback(x)
-                if self.callbacks and any(getattr(cb, "stop", False) for cb in self.callbacks):
+            while True:
+                try:
+                    self._steps(x, niter, show, watched)
                     break
-            self._check(show)
+                except lost_data_errors() as err:
+                    self._recover(err)
         finally:
             if self._bar is not None:
                 self._bar.close()
                 self._bar = None
         self._settle_callbacks()  # the last step's (its check came before its callback)
         return self._x()
+
+    def _steps(self, x, niter, show, watched):
+        while self.iiter < niter and not self._converged:
+            if not watched:
+                self._advance(show)
+                continue
+            x = self.step(x, show=show)
+            x = x[0] if isinstance(x, tuple) else x  # PyLops' ISTA/FISTA return (x, ..., xupdate)
+            self.callback(x)
+            if self.callbacks and any(getattr(cb, "stop", False) for cb in self.callbacks):
+                break
+        self._check(show)
+
+    def _recover(self, err):
+        """After a lost worker: back to the copy of the state kept at the last check (or the
+        checkpoint), on a new layout over the workers left; else a clear error."""
+        name = type(self).__name__
+        snap, source = getattr(self, "_snapshot", None), "the copy kept at the last check"
+        if snap is None and getattr(self, "_store", None) is not None:
+            snap, source = self._store.load(), f"the checkpoint {self.checkpoint!r}"
+        if snap is None or self._recoveries >= 3:
+            why = ("no copy of it was kept yet (the first check keeps one, on clusters of two "
+                   "workers or more)" if snap is None else "it was lost 3 times in this solve")
+            raise RuntimeError(
+                f"{name}: a worker was lost with part of the solver's state near iteration "
+                f"{self.iiter} ({type(err).__name__}: {err}), and {why}. Call the solver again; "
+                "with checkpoint=PATH the state is saved at checks and a new call resumes "
+                "from the last save") from err
+        self._recoveries += 1
+        attrs, vectors = snap
+        if "fingerprint" not in attrs:
+            attrs = settle_scalars(attrs)
+        log.warning("%s: a worker was lost near iteration %d (%s); going back to iteration %d "
+                    "from %s", name, self.iiter, type(err).__name__, attrs["iiter"], source)
+        self.vs = self._space()
+        vars(self).update(restore_state(self, attrs, vectors))
 
     def callback(self, x, *args, **kwargs):
         """Called after every step with the lazy model (PyLops' hook)."""
@@ -369,6 +463,21 @@ class CheckedSolver(Solver):
     def _elapsed(self):
         self.tend = time.time()
         self.telapsed = self.tend - self.tstart
+
+
+def _snapshot_client():
+    """The client whose workers keep a copy of the state at each check (to survive the loss
+    of one), or None: local schedulers, a single worker, or
+    ``dask.config.set({"pylops_distributed.recovery": False})``."""
+    if not dask.config.get("pylops_distributed.recovery", True):
+        return None
+    try:
+        client = Runner().client
+    except Unsupported:
+        return None
+    if client is None or len(client.scheduler_info(n_workers=-1)["workers"]) < 2:
+        return None
+    return client
 
 
 def _lists_in(obj):

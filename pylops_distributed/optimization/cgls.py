@@ -197,7 +197,7 @@ class CGLS(CheckedSolver):
 
 def cgls(Op, y, x0=None, niter=10, damp=0.0, tol=1e-4, show=False, itershow=(10, 10, 10),
          callback=None, preallocate=False, check_every=10, progress=False,
-         performance_report=None):
+         performance_report=None, checkpoint=None, checkpoint_every=1):
     r"""Conjugate gradient least squares (see :class:`CGLS`).
 
     Takes the parameters of :meth:`CGLS.solve`, and these:
@@ -210,6 +210,13 @@ def cgls(Op, y, x0=None, niter=10, damp=0.0, tol=1e-4, show=False, itershow=(10,
     performance_report : str, optional
         Write Dask's performance report of the solve (task stream, worker profiles, transfers)
         to this HTML file; needs a ``distributed.Client``.
+    checkpoint : str or os.PathLike, optional
+        A folder (local path or fsspec URL) where the solver's state is saved at checks (the
+        workers write the vectors; see :mod:`~pylops_distributed.optimization`). Calling
+        again with the same ``checkpoint`` resumes from the newest save, with the result of
+        an uninterrupted run; one made by another problem raises ``ValueError``.
+    checkpoint_every : int, optional
+        Checks between two saves (default 1: at every check).
 
     Returns
     -------
@@ -228,6 +235,7 @@ def cgls(Op, y, x0=None, niter=10, damp=0.0, tol=1e-4, show=False, itershow=(10,
     >>> np.allclose(x.compute(), 1.0), iit, len(cost)
     (True, 20, 5)
     """
-    return solve_with(CGLS(Op), callback, progress, performance_report,
+    return solve_with(CGLS(Op), callback, progress, performance_report, checkpoint,
+                      checkpoint_every,
                       y=y, x0=x0, niter=niter, damp=damp, tol=tol, preallocate=preallocate,
                       show=show, itershow=itershow, check_every=check_every)

@@ -130,7 +130,7 @@ class LinearizedBregman(CheckedSolver):
 
 def linearized_bregman(Op, y, x0=None, niter=10, thresh=0.1, alpha=None, tol=1e-10, show=False,
                        itershow=(10, 10, 10), callback=None, check_every=10, progress=False,
-                       performance_report=None):
+                       performance_report=None, checkpoint=None, checkpoint_every=1):
     r"""Linearized Bregman iterations with the dynamic step (see :class:`LinearizedBregman`).
 
     Takes the parameters of :meth:`LinearizedBregman.solve`, and these:
@@ -143,6 +143,13 @@ def linearized_bregman(Op, y, x0=None, niter=10, thresh=0.1, alpha=None, tol=1e-
     performance_report : str, optional
         Write Dask's performance report of the solve (task stream, worker profiles, transfers)
         to this HTML file; needs a ``distributed.Client``.
+    checkpoint : str or os.PathLike, optional
+        A folder (local path or fsspec URL) where the solver's state is saved at checks (the
+        workers write the vectors; see :mod:`~pylops_distributed.optimization`). Calling
+        again with the same ``checkpoint`` resumes from the newest save, with the result of
+        an uninterrupted run; one made by another problem raises ``ValueError``.
+    checkpoint_every : int, optional
+        Checks between two saves (default 1: at every check).
 
     Returns
     -------
@@ -165,7 +172,8 @@ def linearized_bregman(Op, y, x0=None, niter=10, thresh=0.1, alpha=None, tol=1e-
     >>> np.flatnonzero(np.abs(x.compute()) > 0.5).tolist()
     [3, 17, 40]
     """
-    return solve_with(LinearizedBregman(Op), callback, progress, performance_report,
+    return solve_with(LinearizedBregman(Op), callback, progress, performance_report, checkpoint,
+                      checkpoint_every,
                       y=y, x0=x0, niter=niter, thresh=thresh, alpha=alpha, tol=tol, show=show,
                       itershow=itershow, check_every=check_every)
 

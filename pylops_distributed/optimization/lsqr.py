@@ -369,7 +369,7 @@ class LSQR(CheckedSolver):
 def lsqr(Op, y, x0=None, damp=0.0, atol=1e-08, btol=1e-08, conlim=100000000.0, niter=10,
          calc_var=True, show=False, itershow=(10, 10, 10), callback=None, preallocate=False,
          check_every=10, progress=False,
-         performance_report=None):
+         performance_report=None, checkpoint=None, checkpoint_every=1):
     r"""LSQR (see :class:`LSQR`).
 
     Takes the parameters of :meth:`LSQR.solve`, and these:
@@ -382,13 +382,21 @@ def lsqr(Op, y, x0=None, damp=0.0, atol=1e-08, btol=1e-08, conlim=100000000.0, n
     performance_report : str, optional
         Write Dask's performance report of the solve (task stream, worker profiles, transfers)
         to this HTML file; needs a ``distributed.Client``.
+    checkpoint : str or os.PathLike, optional
+        A folder (local path or fsspec URL) where the solver's state is saved at checks (the
+        workers write the vectors; see :mod:`~pylops_distributed.optimization`). Calling
+        again with the same ``checkpoint`` resumes from the newest save, with the result of
+        an uninterrupted run; one made by another problem raises ``ValueError``.
+    checkpoint_every : int, optional
+        Checks between two saves (default 1: at every check).
 
     Returns
     -------
     x, istop, iit, r1norm, r2norm, anorm, acond, arnorm, xnorm, var, cost
         As :func:`pylops.optimization.basic.lsqr`; ``cost`` holds the values at checks.
     """
-    return solve_with(LSQR(Op), callback, progress, performance_report,
+    return solve_with(LSQR(Op), callback, progress, performance_report, checkpoint,
+                      checkpoint_every,
                       y=y, x0=x0, damp=damp, atol=atol, btol=btol, conlim=conlim, niter=niter,
                       calc_var=calc_var, preallocate=preallocate, show=show, itershow=itershow,
                       check_every=check_every)

@@ -8,8 +8,9 @@ client only at checks.
     PrimalDual                   Chambolle-Pock primal-dual
 
 Same arguments, defaults and returns as :mod:`pyproximal.optimization.primal` and
-:func:`pyproximal.optimization.primaldual.PrimalDual`, plus ``check_every``, ``progress``
-and ``performance_report`` (as :func:`~pylops_distributed.optimization.cgls`'s). ``proxf`` and
+:func:`pyproximal.optimization.primaldual.PrimalDual`, plus ``check_every``, ``progress``,
+``performance_report``, ``checkpoint`` and ``checkpoint_every`` (as
+:func:`~pylops_distributed.optimization.cgls`'s). ``proxf`` and
 ``proxg`` are PyProximal objects; those in :data:`._proxes.REGISTRY` run chunk by chunk:
 ``L1``, ``Box``, ``Huber``, ``L2`` (its ``Op`` must be the solve's operator: ``A``, or the
 one operator of the problem), ``Euclidean`` and ``EuclideanBall`` (one global norm, a lazy
@@ -129,7 +130,7 @@ class _ProximalGradient(ProximalSolver):
 def ProximalGradient(proxf, proxg, x0, epsg=1.0, tau=None, backtracking=False, beta=0.5,
                      eta=1.0, niter=10, niterback=100, acceleration=None, tol=None, rtol=None,
                      callback=None, show=False, itershow=(10, 10, 10), check_every=10,
-                     progress=False, performance_report=None):
+                     progress=False, performance_report=None, checkpoint=None, checkpoint_every=1):
     r"""Proximal gradient (optionally accelerated), as
     :func:`pyproximal.optimization.primal.ProximalGradient`:
     :math:`\min_\mathbf{x} f(\mathbf{x}) + \epsilon g(\mathbf{x})`.
@@ -161,7 +162,8 @@ def ProximalGradient(proxf, proxg, x0, epsg=1.0, tau=None, backtracking=False, b
                 tau=tau, backtracking=backtracking, beta=beta, eta=eta,
                 acceleration=acceleration, niterback=niterback, niter=niter, show=show,
                 itershow=itershow, check_every=check_every,
-                progress=progress, performance_report=performance_report)
+                progress=progress, performance_report=performance_report,
+                checkpoint=checkpoint, checkpoint_every=checkpoint_every)
 
 
 def AcceleratedProximalGradient(proxf, proxg, x0, tau=None, beta=0.5, epsg=1.0, niter=10,
@@ -219,7 +221,7 @@ class _ADMM(ProximalSolver):
 
 def ADMM(proxf, proxg, x0, tau, niter=10, z0=None, gfirst=False, tol=None, rtol=None,
          callback=None, callbackz=False, show=False, itershow=(10, 10, 10), check_every=10,
-         progress=False, performance_report=None):
+         progress=False, performance_report=None, checkpoint=None, checkpoint_every=1):
     r"""Alternating direction method of multipliers, as
     :func:`pyproximal.optimization.primal.ADMM`:
     :math:`\min f(\mathbf{x}) + g(\mathbf{z})` s.t. :math:`\mathbf{x} = \mathbf{z}`.
@@ -247,7 +249,8 @@ def ADMM(proxf, proxg, x0, tau, niter=10, z0=None, gfirst=False, tol=None, rtol=
     return run_proximal(_ADMM, proxf, proxg, z0 if x0 is None else x0, None, callback, tol, rtol,
                 cbvec="z" if callbackz else None, tau=tau, z0=z0, gfirst=gfirst, niter=niter,
                 show=show, itershow=itershow, check_every=check_every,
-                progress=progress, performance_report=performance_report)
+                progress=progress, performance_report=performance_report,
+                checkpoint=checkpoint, checkpoint_every=checkpoint_every)
 
 
 class _LinearizedADMM(ProximalSolver):
@@ -275,7 +278,7 @@ class _LinearizedADMM(ProximalSolver):
 
 def LinearizedADMM(proxf, proxg, A, x0, tau, mu, niter=10, z0=None, tol=None, rtol=None,
                    callback=None, show=False, itershow=(10, 10, 10), check_every=10,
-                   progress=False, performance_report=None):
+                   progress=False, performance_report=None, checkpoint=None, checkpoint_every=1):
     r"""Linearized ADMM, as :func:`pyproximal.optimization.primal.LinearizedADMM`:
     :math:`\min f(\mathbf{x}) + g(\mathbf{Ax})`, plus ``check_every``.
 
@@ -300,7 +303,8 @@ def LinearizedADMM(proxf, proxg, A, x0, tau, mu, niter=10, z0=None, tol=None, rt
         raise ValueError("x0 must be provided when A is also provided")
     return run_proximal(_LinearizedADMM, proxf, proxg, x0, A, callback, tol, rtol, data0=z0, tau=tau,
                 mu=mu, z0=z0, niter=niter, show=show, itershow=itershow, check_every=check_every,
-                progress=progress, performance_report=performance_report)
+                progress=progress, performance_report=performance_report,
+                checkpoint=checkpoint, checkpoint_every=checkpoint_every)
 
 
 class _PrimalDual(ProximalSolver):
@@ -347,7 +351,7 @@ class _PrimalDual(ProximalSolver):
 def PrimalDual(proxf, proxg, A, x0, tau, mu, y0=None, z=None, theta=1.0, niter=10, gfirst=True,
                tol=None, rtol=None, callback=None, callbacky=False, returny=False, show=False,
                itershow=(10, 10, 10), check_every=10,
-               progress=False, performance_report=None):
+               progress=False, performance_report=None, checkpoint=None, checkpoint_every=1):
     r"""Primal-dual algorithm, as :func:`pyproximal.optimization.primaldual.PrimalDual`:
     :math:`\min g(\mathbf{Ax}) + f(\mathbf{x}) + \mathbf{z}^T\mathbf{x}`, plus ``check_every``.
 
@@ -374,5 +378,6 @@ def PrimalDual(proxf, proxg, A, x0, tau, mu, y0=None, z=None, theta=1.0, niter=1
                 cbvec="p" if callbacky else None, tau=tau, mu=mu, y0=y0, z=z, theta=theta,
                 gfirst=gfirst, niter=niter, show=show, itershow=itershow,
                 check_every=check_every,
-                progress=progress, performance_report=performance_report)
+                progress=progress, performance_report=performance_report,
+                checkpoint=checkpoint, checkpoint_every=checkpoint_every)
     return (x, y) if returny else x

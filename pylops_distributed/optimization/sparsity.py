@@ -459,7 +459,7 @@ class FISTA(ISTA):
 def ista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None, tol=1e-10,
          rtol=0.0, rtol1=0.0, threshkind="soft", perc=None, decay=None, monitorres=False,
          show=False, itershow=(10, 10, 10), callback=None, preallocate=False, check_every=10, progress=False,
-         performance_report=None):
+         performance_report=None, checkpoint=None, checkpoint_every=1):
     r"""Iterative Shrinkage-Thresholding Algorithm (see :class:`ISTA`).
 
     Takes the parameters of :meth:`ISTA.solve`, and these:
@@ -472,6 +472,13 @@ def ista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None,
     performance_report : str, optional
         Write Dask's performance report of the solve (task stream, worker profiles, transfers)
         to this HTML file; needs a ``distributed.Client``.
+    checkpoint : str or os.PathLike, optional
+        A folder (local path or fsspec URL) where the solver's state is saved at checks (the
+        workers write the vectors; see :mod:`~pylops_distributed.optimization`). Calling
+        again with the same ``checkpoint`` resumes from the newest save, with the result of
+        an uninterrupted run; one made by another problem raises ``ValueError``.
+    checkpoint_every : int, optional
+        Checks between two saves (default 1: at every check).
 
     Returns
     -------
@@ -490,7 +497,8 @@ def ista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None,
     >>> np.flatnonzero(np.abs(x.compute()) > 0.5).tolist()
     [3, 17, 40]
     """
-    return solve_with(ISTA(Op), callback, progress, performance_report,
+    return solve_with(ISTA(Op), callback, progress, performance_report, checkpoint,
+                      checkpoint_every,
                       y=y, x0=x0, niter=niter, SOp=SOp, eps=eps, alpha=alpha,
                       eigsdict=eigsdict, tol=tol, rtol=rtol, rtol1=rtol1,
                       threshkind=threshkind, perc=perc, decay=decay, monitorres=monitorres,
@@ -501,7 +509,7 @@ def ista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None,
 def fista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None, tol=1e-10,
           rtol=0.0, rtol1=0.0, threshkind="soft", perc=None, decay=None, monitorres=False,
           show=False, itershow=(10, 10, 10), callback=None, preallocate=False, check_every=10, progress=False,
-          performance_report=None):
+          performance_report=None, checkpoint=None, checkpoint_every=1):
     r"""Fast Iterative Shrinkage-Thresholding Algorithm (see :class:`FISTA`).
 
     Takes the parameters of :meth:`FISTA.solve`, and these:
@@ -514,6 +522,13 @@ def fista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None
     performance_report : str, optional
         Write Dask's performance report of the solve (task stream, worker profiles, transfers)
         to this HTML file; needs a ``distributed.Client``.
+    checkpoint : str or os.PathLike, optional
+        A folder (local path or fsspec URL) where the solver's state is saved at checks (the
+        workers write the vectors; see :mod:`~pylops_distributed.optimization`). Calling
+        again with the same ``checkpoint`` resumes from the newest save, with the result of
+        an uninterrupted run; one made by another problem raises ``ValueError``.
+    checkpoint_every : int, optional
+        Checks between two saves (default 1: at every check).
 
     Returns
     -------
@@ -532,7 +547,8 @@ def fista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None
     >>> np.flatnonzero(np.abs(x.compute()) > 0.5).tolist()
     [3, 17, 40]
     """
-    return solve_with(FISTA(Op), callback, progress, performance_report,
+    return solve_with(FISTA(Op), callback, progress, performance_report, checkpoint,
+                      checkpoint_every,
                       y=y, x0=x0, niter=niter, SOp=SOp, eps=eps, alpha=alpha,
                       eigsdict=eigsdict, tol=tol, rtol=rtol, rtol1=rtol1,
                       threshkind=threshkind, perc=perc, decay=decay, monitorres=monitorres,

@@ -205,8 +205,9 @@ def MDD(G, d, dt=0.004, dr=1.0, nfmax=None, wav=None, twosided=True, causality_p
         Index of the maximum frequency kept.
     wav : numpy.ndarray, optional
         Wavelet convolved with the estimates (centred in its array).
-    twosided, causality_precond, adjoint, psf, dottest, saveGt, add_negative, \
-smooth_precond, fftengine
+    twosided, causality_precond, adjoint, psf, dottest
+        As PyLops.
+    saveGt, add_negative, smooth_precond, fftengine
         As PyLops.
     chunks : int or tuple, optional
         Frequency blocks of the kernel (an int: frequencies per block, or their lengths).

@@ -123,9 +123,10 @@ def SeismicInterpolation(data, nrec, iava, iava1=None, kind="fk", nffts=None, sa
     data : numpy.ndarray or dask.array.Array
         Data of shape :math:`[n_{r,sub} \times n_t]` (or :math:`[n_{r_x,sub} \times
         n_{r_y,sub} \times n_t]`).
-    nrec, iava, iava1, kind, nffts, sampling, spataxis, spat1axis, taxis, paxis, p1axis, \
-centeredh, nwins, nwin, nover, engine, dottest
+    nrec, iava, iava1, kind, nffts, sampling
         As PyLops (a float ``iava`` gives linear interpolation).
+    spataxis, spat1axis, taxis, paxis, p1axis, centeredh, nwins, nwin, nover, engine, dottest
+        As PyLops.
     chunks : optional
         Chunks used to wrap a NumPy ``data``.
     **kwargs_solver

@@ -1,0 +1,116 @@
+"""A worker process killed mid-solve: every solver gives the answer of an undisturbed run
+(dask recomputes the lost chunks from their lineage), within a bounded time."""
+
+import os
+import signal
+import threading
+import time
+
+import dask
+import dask.array as da
+import numpy as np
+import pyproximal
+import pytest
+from distributed import Client, LocalCluster
+
+import pylops_distributed as pld
+from pylops_distributed.optimization import cg, cgls, lsqr
+from pylops_distributed.optimization.proximal import ProximalGradient
+from pylops_distributed.optimization.sparsity import fista, ista, linearized_bregman
+
+DIMS = (400, 200)
+
+
+@pytest.fixture(scope="module")
+def fault_client():
+    """Three worker processes (their nannies restart a killed one), closed even on failure."""
+    cluster = LocalCluster(n_workers=3, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address="127.0.0.1:0")
+    try:
+        client = Client(cluster, set_as_default=False)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+def _deblur():
+    rng = np.random.default_rng(0)
+    x = da.from_array(rng.random(DIMS), chunks=(100, 200))
+    B = pld.Smoothing2D((9, 9), dims=DIMS)
+    y = B @ x
+    return pld.VStack([B, 0.02 * pld.Laplacian(DIMS)]), pld.StackedArray([y, da.zeros_like(y)])
+
+
+def _spd():
+    B = pld.Smoothing2D((9, 9), dims=DIMS)
+    return B.H @ B + 0.01 * pld.Identity(DIMS), da.ones(DIMS, chunks=(100, 200))
+
+
+def _sparse():
+    B = pld.Smoothing2D((5, 5), dims=DIMS)
+    x = np.zeros(DIMS)
+    x[::17, ::13] = 1.0
+    return B, B @ da.from_array(x, chunks=(100, 200))
+
+
+SOLVERS = {
+    "cgls": lambda: cgls(*_deblur(), niter=60, tol=0)[0],
+    "lsqr": lambda: lsqr(*_deblur(), niter=60)[0],
+    "cg": lambda: cg(*_spd(), niter=60, tol=0)[0],
+    "ista": lambda: ista(*_sparse(), niter=60, eps=1e-3, alpha=0.9, tol=0)[0],
+    "fista": lambda: fista(*_sparse(), niter=60, eps=1e-3, alpha=0.9, tol=0)[0],
+    "linearized_bregman": lambda: linearized_bregman(*_sparse(), niter=60, thresh=0.05,
+                                                     alpha=0.9, tol=0)[0],
+    "ProximalGradient": lambda: ProximalGradient(
+        pyproximal.L2(Op=_sparse()[0], b=_sparse()[1]), pyproximal.L1(sigma=1e-3),
+        x0=da.zeros(DIMS, chunks=(100, 200)), tau=0.9, niter=60, acceleration="fista"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SOLVERS))
+def test_worker_killed_mid_solve(name, fault_client):
+    solve = SOLVERS[name]
+    with dask.config.set(scheduler="threads"):
+        ref = np.asarray(solve().compute())
+    client = fault_client
+    client.wait_for_workers(3, timeout=60)
+    with client.as_current():
+        solve().compute()  # warm-up: the workers import and compile
+        t0 = time.perf_counter()
+        undisturbed = np.asarray(solve().compute())
+        t_undisturbed = time.perf_counter() - t0
+        pids = list(client.run(os.getpid).values())
+        killed = []
+
+        def kill():
+            os.kill(pids[1], signal.SIGKILL)
+            killed.append(time.perf_counter())
+
+        killer = threading.Timer(0.4 * t_undisturbed, kill)
+        result, error = [], []
+
+        def run():
+            try:
+                with client.as_current():
+                    result.append(np.asarray(solve().compute()))
+            except BaseException as err:  # reported below
+                import traceback
+                error.append("".join(traceback.format_exception(err)))
+
+        worker = threading.Thread(target=run, daemon=True)
+        t0 = time.perf_counter()
+        killer.start()
+        worker.start()
+        worker.join(timeout=max(120.0, 10 * t_undisturbed))
+        elapsed = time.perf_counter() - t0
+        killer.cancel()
+    assert not worker.is_alive(), f"{name}: no answer {elapsed:.0f} s after a worker was killed"
+    assert not error, error
+    assert killed and killed[0] < t0 + elapsed, "the solve ended before the kill"
+    scale = np.abs(ref).max()
+    np.testing.assert_allclose(undisturbed, ref, rtol=1e-10, atol=1e-10 * scale)
+    np.testing.assert_allclose(result[0], ref, rtol=1e-10, atol=1e-10 * scale)
+    print(f"{name}: undisturbed {t_undisturbed:.2f} s, worker killed {elapsed:.2f} s")
