@@ -108,7 +108,7 @@ def test_worker_killed_mid_solve(name, fault_client):
         elapsed = time.perf_counter() - t0
         killer.cancel()
     assert not worker.is_alive(), f"{name}: no answer {elapsed:.0f} s after a worker was killed"
-    assert not error, error
+    assert not error, print(error[0]) or error[0][-3000:]
     assert killed and killed[0] < t0 + elapsed, "the solve ended before the kill"
     scale = np.abs(ref).max()
     np.testing.assert_allclose(undisturbed, ref, rtol=1e-10, atol=1e-10 * scale)

@@ -261,7 +261,14 @@ def snapshot(solver, client):
     vectors = {n: vs.to_dask(st[n]) for n, side in order if side is not None}
     names = list(vectors) + list(lazy)
     kept = client.persist([vectors[n] for n in vectors] + [lazy[n] for n in lazy])
-    client.replicate(futures_of(kept), n=2)
+    futures = futures_of(kept)
+    client.replicate(futures, n=2)
+    who = client.who_has(futures)
+    if any(len(who.get(f.key) or ()) < 2 for f in futures):  # a worker died meanwhile
+        from concurrent.futures import CancelledError
+
+        raise CancelledError(f"the copy of the state at iteration {solver.iiter} was lost "
+                             "while it was made")
     kept = dict(zip(names, kept))
     attrs = {"order": order, "scalars": {n: kept[n] for n in lazy},
              "solver": solver_numbers(solver), "iiter": int(solver.iiter)}

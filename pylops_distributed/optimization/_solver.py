@@ -433,12 +433,19 @@ class CheckedSolver(Solver):
                 "from the last save") from err
         self._recoveries += 1
         attrs, vectors = snap
-        if "fingerprint" not in attrs:
-            attrs = settle_scalars(attrs)
         log.warning("%s: a worker was lost near iteration %d (%s); going back to iteration %d "
                     "from %s", name, self.iiter, type(err).__name__, attrs["iiter"], source)
-        self.vs = self._space()
-        vars(self).update(restore_state(self, attrs, vectors))
+        try:
+            if "fingerprint" not in attrs:
+                attrs = settle_scalars(attrs)
+            self.vs = self._space()
+            vars(self).update(restore_state(self, attrs, vectors))
+        except lost_data_errors() as again:
+            raise RuntimeError(
+                f"{name}: a worker was lost near iteration {self.iiter} and {source} was lost "
+                "too (more than one worker gone?). Call the solver again; with checkpoint=PATH "
+                "the state is saved on disk at checks and a new call resumes from the last "
+                "save") from again
 
     def callback(self, x, *args, **kwargs):
         """Called after every step with the lazy model (PyLops' hook)."""
