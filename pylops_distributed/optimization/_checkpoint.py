@@ -13,12 +13,14 @@ older groups are then removed.
 import importlib.util
 import math
 import numbers
+import threading
 
 import dask
 import dask.array as da
 import numpy as np
 
 from pylops_distributed.linearoperator import LinearOperator
+from pylops_distributed.optimization._runner import Runner, Unsupported
 from pylops_distributed.stacked import StackedArray
 
 #: Attributes of a solver never saved: the problem, the machinery, the call's own options.
@@ -182,8 +184,9 @@ class Store:
         return f"{self.url}/{name}"
 
     def save(self, name, attrs, vectors):
-        """Write group ``name`` (vectors: {name: (dask array or StackedArray, side)}) and make
-        it the latest; the workers write the chunks. Returns what was computed."""
+        """Start writing group ``name`` (vectors: {name: (dask array or StackedArray, side)});
+        the workers write the chunks while the solve goes on. Returns a :class:`PendingSave`,
+        whose :meth:`~PendingSave.finish` makes the group the latest."""
         import zarr
 
         url = self._url(name)
@@ -198,9 +201,12 @@ class Store:
                 # uncompressed: iterates compress little, and the save must not slow the solve
                 writes.append(da.to_zarr(b, url, component=f"{vname}/{k}", compute=False,
                                          overwrite=True, compressors=None))
-        dask.compute(*writes)
-        group = zarr.open_group(url, mode="a")
-        group.attrs.update({**attrs, "vectors": listing, "format": FORMAT})
+        return PendingSave(self, name, {**attrs, "vectors": listing, "format": FORMAT}, writes)
+
+    def _complete(self, name, attrs):
+        import zarr
+
+        zarr.open_group(self._url(name), mode="a").attrs.update(attrs)
         tmp = self._path("LATEST.tmp")
         self.fs.pipe_file(tmp, name.encode())
         self.fs.mv(tmp, self._path("LATEST"))  # a rename: LATEST is old or new, never half
@@ -210,18 +216,58 @@ class Store:
                 self.fs.rm(entry, recursive=True)
 
 
+class PendingSave:
+    """A save whose chunks are being written (by the workers, or a thread of this process on
+    dask's local schedulers: the states are immutable, so the solve goes on meanwhile)."""
+
+    def __init__(self, store, name, attrs, writes):
+        self.store, self.name, self.attrs, self.error = store, name, attrs, None
+        try:
+            self.client = Runner().client
+        except Unsupported:
+            self.client = None
+        if self.client is not None:
+            self.futures = self.client.compute(writes)
+        else:
+            self.thread = threading.Thread(target=self._write, args=(writes,), daemon=True)
+            self.thread.start()
+
+    def _write(self, writes):
+        try:
+            dask.compute(*writes)
+        except BaseException as err:  # raised by finish()
+            self.error = err
+
+    def done(self):
+        """Whether the chunks are written (no wait)."""
+        if self.client is not None:
+            return all(f.done() for f in self.futures)
+        return not self.thread.is_alive()
+
+    def finish(self):
+        """Wait for the chunks, then make the group the latest."""
+        if self.client is not None:
+            self.client.gather(self.futures)
+        else:
+            self.thread.join()
+            if self.error is not None:
+                raise self.error
+        self.store._complete(self.name, self.attrs)
+
+
 def save_state(solver, store):
-    """Write the solver's state (at a check) to ``store``: its vectors by the workers, its
-    scalars (one round trip) and numbers in the attributes."""
+    """Start writing the solver's state (at a check) to ``store``: its vectors by the
+    workers, its scalars (one round trip) and numbers in the attributes; returns the
+    :class:`PendingSave`."""
     vs, st = solver.vs, solver.st
     order = [[name, getattr(h, "side", None)] for name, h in st.items()]
     names = [n for n, side in order if side is None]
     values = vs.fetch(*[st[n] for n in names]) if names else []
-    vectors = {n: (vs.to_dask(st[n]), side) for n, side in order if side is not None}
+    vectors = {n: (vs.to_dask(st[n], copy=False), side) for n, side in order if side is not None}
     attrs = {"order": order, "scalars": {n: _encode(v) for n, v in zip(names, values)},
              "solver": solver_numbers(solver), "iiter": int(solver.iiter),
              "fingerprint": solver._fingerprint}
-    store.save(f"it-{int(solver.iiter)}", attrs, vectors)
+    return store.save(f"it-{int(solver.iiter)}", attrs, vectors)
 
 
 def restore_state(solver, attrs, vectors):
@@ -258,7 +304,7 @@ def snapshot(solver, client):
     vs, st = solver.vs, solver.st
     order = [[name, getattr(h, "side", None)] for name, h in st.items()]
     lazy = {n: vs.lazy(st[n]) for n, side in order if side is None}
-    vectors = {n: vs.to_dask(st[n]) for n, side in order if side is not None}
+    vectors = {n: vs.to_dask(st[n], copy=False) for n, side in order if side is not None}
     names = list(vectors) + list(lazy)
     kept = client.persist([vectors[n] for n in vectors] + [lazy[n] for n in lazy])
     futures = futures_of(kept)

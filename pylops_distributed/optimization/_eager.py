@@ -142,7 +142,7 @@ class EagerSpace(PlainSpace):
     def lazy(self, s):
         return da.from_array(np.asarray(to_number(self._scalar(s.node, {}))), chunks=())
 
-    def to_dask(self, v):
+    def to_dask(self, v, copy=True):
         blocks = [self._dask(self.values[n.args] if n.op == "leaf" else self._eval(n, {}), v.side, k)
                   for k, n in enumerate(v.nodes)]
         if len(blocks) > 1 or (self.stacked_data and v.side == "data"):

@@ -559,8 +559,9 @@ class FusedSpace(Space):
         return array_from_tasks(name, dsk, (), np.result_type(self.dtype, np.float64),
                                 meta_like(self.meta, self.dtype, 0))
 
-    def to_dask(self, v):
-        """The dask arrays (a StackedArray for several blocks) of a committed vector."""
+    def to_dask(self, v, copy=True):
+        """The dask arrays (a StackedArray for several blocks) of a committed vector (its
+        chunks views of the states with ``copy=False``: they keep the states' arrays)."""
         self._run_tail({n.args[0] for n in v.nodes if n.op == "leaf"},
                        {n.comp.rank_of(b) for n in v.nodes if n.op == "leaf"
                         for b in np.ndindex(*[len(c) for c in n.comp.chunks])})
@@ -576,10 +577,10 @@ class FusedSpace(Space):
             for bid in np.ndindex(*[len(c) for c in comp.fine]):  # back in the user's chunks
                 cbid, sl = _layout.fine_block_of(comp.bounds, fb, bid)
                 task = (_rank.get_block, self.states[comp.rank_of(cbid)],
-                        ("name",) + tuple(n.args), _context.Box(sl))
+                        ("name",) + tuple(n.args), _context.Box(sl), copy)
                 # local: the states are in memory, the chunk is a view of its state's block
                 dsk[(aname,) + tuple(bid)] = (task if self.runner.distributed
-                                              else task[0](*task[1:], copy=False))
+                                              else task[0](*task[1:-1], copy=False))
             blocks.append(array_from_tasks(aname, dsk, comp.fine, self.dtype,
                                            meta_like(self.meta, self.dtype, len(comp.dims))))
         side_stacked = len(v.nodes) > 1

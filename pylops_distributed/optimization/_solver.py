@@ -211,8 +211,8 @@ class CheckedSolver(Solver):
         norms of ``y`` and ``x0``) are computed now and brought back with that check. With a
         checkpoint of this problem, its state is committed instead."""
         self._store = Store(self.checkpoint) if self.checkpoint is not None else None
-        self._saves, self._snapshot, self._recoveries = 0, None, 0
-        self._keeper = _snapshot_client()
+        self._saves, self._snapshot, self._recoveries, self._pending = 0, None, 0, None
+        self._keeper, self._next_snapshot = _snapshot_client(), 0.0
         if self._store is not None:
             norms = [k for k in ("y2", "x02") if k in extras]
             self._fingerprint = fingerprint(
@@ -277,9 +277,13 @@ class CheckedSolver(Solver):
         if getattr(self, "_store", None) is not None:
             self._saves += 1
             if self._saves % self.checkpoint_every == 0:
-                save_state(self, self._store)
-        if getattr(self, "_keeper", None) is not None:
+                self._finish_save()
+                self._pending = save_state(self, self._store)
+        if getattr(self, "_keeper", None) is not None and time.perf_counter() >= self._next_snapshot:
+            t0 = time.perf_counter()
             self._snapshot = snapshot(self, self._keeper)
+            # copies cost at most ~5% of the solve: the next one after 20 times this one's time
+            self._next_snapshot = time.perf_counter() + 20 * (time.perf_counter() - t0)
         self._settle_callbacks()
 
     def _settle_callbacks(self):
@@ -394,6 +398,7 @@ class CheckedSolver(Solver):
             while True:
                 try:
                     self._steps(x, niter, show, watched)
+                    self._finish_save()
                     break
                 except lost_data_errors() as err:
                     self._recover(err)
@@ -404,8 +409,16 @@ class CheckedSolver(Solver):
         self._settle_callbacks()  # the last step's (its check came before its callback)
         return self._x()
 
+    def _finish_save(self, wait=True):
+        """Complete the save being written (``wait=False``: only if its chunks are written)."""
+        pending = getattr(self, "_pending", None)
+        if pending is not None and (wait or pending.done()):
+            self._pending = None
+            pending.finish()
+
     def _steps(self, x, niter, show, watched):
         while self.iiter < niter and not self._converged:
+            self._finish_save(wait=False)
             if not watched:
                 self._advance(show)
                 continue
@@ -432,6 +445,7 @@ class CheckedSolver(Solver):
                 "with checkpoint=PATH the state is saved at checks and a new call resumes "
                 "from the last save") from err
         self._recoveries += 1
+        self._pending = None  # a save being written may have lost its chunks
         attrs, vectors = snap
         log.warning("%s: a worker was lost near iteration %d (%s); going back to iteration %d "
                     "from %s", name, self.iiter, type(err).__name__, attrs["iiter"], source)

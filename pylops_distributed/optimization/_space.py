@@ -517,7 +517,7 @@ class PlainSpace(Space):
         """A lazy scalar as a 0-d dask array (no round trip)."""
         return self._scalar(s.node, {})
 
-    def to_dask(self, v):
+    def to_dask(self, v, copy=True):
         blocks = [self.values[n.args] if n.op == "leaf" else self._eval(n, {}) for n in v.nodes]
         if len(blocks) > 1 or (self.stacked_data and v.side == "data"):
             return StackedArray(blocks)
