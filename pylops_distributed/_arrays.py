@@ -43,12 +43,16 @@ def as_dask(x, chunks=None, opname="operator"):
     ------
     TypeError
         If ``x`` is not an array, or its dtype is not numeric.
+    ValueError
+        If ``chunks`` cannot cut a NumPy/CuPy ``x`` (sizes that do not add up to its shape,
+        non-positive sizes, or not a chunk specification).
     """
     if isinstance(x, da.Array):
         out = x
     elif isinstance(x, np.ndarray) or is_cupy(x):
         check_numeric(x.dtype, opname)  # before dask's chunking, which cannot size objects
-        out = da.from_array(x, chunks=DEFAULT_CHUNKS if chunks is None else chunks, asarray=False)
+        chunks = DEFAULT_CHUNKS if chunks is None else _fitting_chunks(chunks, x, opname)
+        out = da.from_array(x, chunks=chunks, asarray=False)
     else:
         raise TypeError(
             f"{opname}: expected a dask, NumPy or CuPy array, got {type(x).__name__}; "
@@ -56,6 +60,26 @@ def as_dask(x, chunks=None, opname="operator"):
         )
     check_numeric(out.dtype, opname)
     return out
+
+
+def _fitting_chunks(chunks, x, opname):
+    """``chunks`` (an operator's or function's ``chunks=``) normalised for ``x``, or a
+    ValueError that says what was given, for which shape, and what would fit."""
+    try:
+        norm = da.core.normalize_chunks(chunks, x.shape, dtype=x.dtype)
+        why = None
+        if any(c <= 0 for n, cs in zip(x.shape, norm) if n for c in cs):
+            why = "chunk sizes must be positive"
+    except (ValueError, TypeError, ZeroDivisionError) as err:
+        why = str(err)
+    if why is None:
+        return norm
+    example = tuple(max(1, -(-n // 2)) for n in x.shape)
+    raise ValueError(
+        f"{opname}: chunks={chunks!r} (the operator's or function's chunks= argument) cannot "
+        f"cut an input of shape {x.shape} ({why}); give one chunk size (or tuple of sizes adding up to the axis) per axis, "
+        f"e.g. chunks={example}, or chunks='auto'"
+    )
 
 
 def check_numeric(dtype, opname):

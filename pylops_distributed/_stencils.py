@@ -114,6 +114,14 @@ class Stencil1D:
 
 
 
+def check_axis_length(n, opname):
+    """A stencil runs along an axis of at least one sample (an empty or negative axis has
+    nothing to apply it to, and would fail deep inside the setup)."""
+    if n < 1:
+        raise ValueError(f"{opname}: expected dims of at least 1 sample along the axes the "
+                         f"stencil runs along, got an axis of {n}; e.g. dims=(100, 50)")
+
+
 @functools.lru_cache(maxsize=256)
 def derivative_stencils(which, n, kind="centered", order=3, edge=False, opname=None):
     """(forward, adjoint) :class:`Stencil1D` of PyLops' First/SecondDerivative, unit sampling.
@@ -128,6 +136,7 @@ def derivative_stencils(which, n, kind="centered", order=3, edge=False, opname=N
     """
     import pylops
 
+    check_axis_length(n, opname or f"{which} derivative")
     m = min(n, TEMPLATE_N)
     try:
         if which == "first":
@@ -145,8 +154,9 @@ def derivative_stencils(which, n, kind="centered", order=3, edge=False, opname=N
 
 
 @functools.lru_cache(maxsize=256)
-def box_stencil(nsmooth, n):
+def box_stencil(nsmooth, n, opname="smoothing"):
     """Zero-padded centred moving average of odd length ``nsmooth`` (PyLops' Smoothing1D)."""
+    check_axis_length(n, opname)
     m = min(n, max(TEMPLATE_N, 4 * nsmooth))
     half = nsmooth // 2
     i = np.arange(m)

@@ -83,6 +83,9 @@ class LinearOperator(MatrixViews, ReassignableDims):
         self.chunks = chunks
         self.name = name
         self.clinear = clinear
+        if min(self._dims + self._dimsd, default=0) < 0:
+            raise ValueError(f"{self.label}: dims must be non-negative integers, got "
+                             f"dims={self._dims}, dimsd={self._dimsd}")
         self.reset_count()
 
     # --- shape --------------------------------------------------------------------------------

@@ -47,8 +47,18 @@ class Block(VStack):
         if not rows or len({len(row) for row in rows}) != 1:
             raise ValueError(f"Block: ops must be a non-empty list of rows of equal length, got row "
                              f"lengths {[len(row) for row in rows]}")
-        super().__init__([HStack(row, dtype=dtype) for row in rows], forceflat=forceflat,
-                         dtype=dtype, chunks=chunks)
+        hstacks = []
+        for i, row in enumerate(rows):
+            try:
+                hstacks.append(HStack(row, dtype=dtype))
+            except ValueError as err:  # name the block row the user wrote
+                raise ValueError(f"Block: row {i}: {err}") from None
+        if len({h.shape[1] for h in hstacks}) > 1:
+            raise ValueError(f"Block: expected rows of the same number of columns, got "
+                             f"{[h.shape[1] for h in hstacks]} (row shapes "
+                             f"{[h.shape for h in hstacks]}); the operators in a block column "
+                             "must have the same number of columns")
+        super().__init__(hstacks, forceflat=forceflat, dtype=dtype, chunks=chunks)
 
     def _kernel(self, adjoint):
         return stack_kernels([row.ops for row in self.ops], adjoint, "Block")

@@ -54,13 +54,20 @@ class ClusterClient(Client):
         return link
 
     def close(self, *args, **kwargs):
-        """Close the client, then the cluster it started."""
+        """Close the client, then the cluster it started (and the files of a temporary
+        certificate written for its batch jobs)."""
         try:
             return super().close(*args, **kwargs)
         finally:
             cluster, self._owned_cluster = getattr(self, "_owned_cluster", None), None
             if cluster is not None:
-                cluster.close()
+                try:
+                    cluster.close()
+                finally:
+                    if hasattr(cluster, "job_script"):  # a dask-jobqueue cluster
+                        from .jobqueue import drop_tls_files
+
+                        drop_tls_files(cluster)
 
 
 def start_cluster(spec: ClusterSpec):
@@ -108,6 +115,61 @@ def _wait(client: Client, n: int, spec: ClusterSpec) -> None:
             f"{hint} Wait longer with get_client({spec.name!r}, ..., wait_timeout=1800), or "
             f"forever with wait_timeout=None."
         ) from err
+
+
+def _probe_scheduler(spec: ClusterSpec) -> None:
+    """Connect to the scheduler once and wait at most ``distributed.comm.timeouts.connect``
+    for its handshake.
+
+    ``distributed.Client`` bounds the TCP connection by that timeout but then waits for the
+    scheduler's handshake without any: a socket that accepts and never answers (a hung
+    scheduler, another service, a port forward to nothing) would block it forever.
+
+    Raises
+    ------
+    TimeoutError
+        Connected, but no Dask scheduler answered within twice that timeout plus a second.
+    OSError
+        No connection within the timeout (refused, unreachable), or closed by the other end
+        (a TLS scheduler reached with ``tcp://``, say).
+    """
+    import asyncio
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dask.utils import parse_timedelta
+    from distributed import Security
+    from distributed.comm import connect
+
+    address = spec.address
+    if address is None:
+        with open(spec.scheduler_file) as f:
+            address = json.load(f)["address"]
+    timeout = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s")
+    args = (spec.security or Security()).get_connection_args("client")
+
+    # connect() gives up connecting after `timeout` (OSError); past that it hangs in the handshake
+    bound = 2 * timeout + 1
+
+    async def handshake():
+        comm = await asyncio.wait_for(connect(address, timeout=timeout, **args), bound)
+        await comm.close()
+
+    # a thread of its own: the caller may run an event loop (Jupyter) in this one
+    with ThreadPoolExecutor(1, thread_name_prefix="pylops-probe") as pool:
+        try:
+            pool.submit(asyncio.run, handshake()).result()
+        except asyncio.TimeoutError as err:  # connected, but the handshake never came
+            raise _SilentScheduler(
+                f"{spec.name}: connected to {address}, but no Dask scheduler answered within "
+                f"{bound:g} s; is it a Dask scheduler (not a worker, a dashboard or another "
+                "service), alive, and speaking the protocol of the address (tcp:// or tls://)? "
+                "The wait follows dask.config.set({'distributed.comm.timeouts.connect': '5s'})"
+            ) from err
+
+
+class _SilentScheduler(TimeoutError):
+    """A server accepted the connection but sent no Dask handshake."""
 
 
 def get_client(config: str | os.PathLike = "local", **overrides) -> Client:
@@ -160,7 +222,14 @@ def get_client(config: str | os.PathLike = "local", **overrides) -> Client:
     ImportError
         dask-jobqueue / dask-cuda missing for a config that needs them (names the extra).
     TimeoutError
-        The workers did not join within ``wait_timeout``; the cluster is closed again.
+        The workers did not join within ``wait_timeout``; the cluster is closed again. For an
+        address or scheduler file: no scheduler answered (``distributed.comm.timeouts.connect``
+        bounds the connection, twice it plus a second the handshake).
+    OSError
+        An address or scheduler file whose scheduler cannot be reached (refused, unreachable).
+    RuntimeError
+        slurm/pbs: the batch system refused a job (``sbatch``/``qsub`` failed); its message
+        is shown and the cluster is closed again.
 
     Examples
     --------
@@ -188,17 +257,20 @@ def get_client(config: str | os.PathLike = "local", **overrides) -> Client:
         kwargs = {"security": spec.security} if spec.security is not None else {}
         where = spec.address or f"the scheduler in {spec.scheduler_file}"
         try:
+            _probe_scheduler(spec)
             if spec.kind == "address":
                 client = Client(spec.address, **kwargs)
             else:
                 client = Client(scheduler_file=spec.scheduler_file, **kwargs)
+        except _SilentScheduler:
+            raise
         except (OSError, TimeoutError) as err:
             timeout = dask.config.get("distributed.comm.timeouts.connect")
             raise (TimeoutError if isinstance(err, TimeoutError) else OSError)(
                 f"could not connect to {where} within {timeout} ({err}); is a scheduler running "
-                "there (`pylops-distributed start`, `dask scheduler`) and is the address right? "
-                "To wait less or longer: dask.config.set({'distributed.comm.timeouts.connect': "
-                "'5s'})") from err
+                "there (`pylops-distributed start`, `dask scheduler`) and is the address right "
+                "(a TLS scheduler takes tls://HOST:PORT and security=)? To wait less or longer: "
+                "dask.config.set({'distributed.comm.timeouts.connect': '5s'})") from err
         try:
             _wait(client, spec.n_workers or 0, spec)
         except BaseException:

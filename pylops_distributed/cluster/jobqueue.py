@@ -250,13 +250,76 @@ def job_script(config="slurm", scheduler: str | None = None, **overrides) -> str
     return _make_job(spec, scheduler=scheduler).job_script()
 
 
+class _KeepsSubmitError:
+    """Mixin for a dask-jobqueue job class: a refused submission (``sbatch``/``qsub`` exits
+    non-zero) is kept on the job, so that :func:`start_jobqueue_cluster` can report it."""
+
+    submit_error = None
+
+    async def start(self):
+        try:
+            await super().start()
+        except Exception as err:
+            self.submit_error = err
+            raise
+
+    async def close(self):
+        await super().close()
+        if self.submit_error is not None:  # never queued: the cluster may close without it
+            from distributed.core import Status
+
+            self.status = Status.failed
+
+
+def _raise_if_refused(cluster, spec) -> None:
+    """Wait until every job asked for was submitted, and raise ``RuntimeError`` with the batch
+    system's message if one was refused (dask-jobqueue only logs it, and the workers would be
+    waited for until ``wait_timeout``)."""
+    import time
+
+    deadline = None if spec.wait_timeout is None else time.monotonic() + spec.wait_timeout
+    # SpecCluster adds the jobs to ``workers`` once all their submissions have returned
+    while len(cluster.workers) < len(cluster.worker_spec):
+        if deadline is not None and time.monotonic() > deadline:
+            return  # still submitting: get_client's wait reports it
+        time.sleep(0.05)
+    errors = [j.submit_error for j in list(cluster.workers.values())
+              if getattr(j, "submit_error", None) is not None]
+    if errors:
+        command = "sbatch" if spec.kind == "slurm" else "qsub"
+        said = str(errors[0]).split("stderr:", 1)[-1].strip() or str(errors[0])
+        raise RuntimeError(
+            f"{spec.name}: {command} refused {len(errors)} of {len(cluster.worker_spec)} jobs: "
+            f"{said}\nCheck the job's options (queue=, account=, walltime=, cores=, memory=) "
+            f"against what the batch system allows, and the script itself: "
+            f"pylops-distributed job-script {spec.name} --cores ... --memory ..."
+        ) from errors[0]
+
+
+def drop_tls_files(cluster) -> None:
+    """Delete the files of a temporary certificate that dask-jobqueue wrote for the jobs
+    (``shared_temp_directory/.dask-jobqueue.worker.{ca_file,cert,key}.*``, mode 0600) once the
+    cluster is closed; dask-jobqueue (0.9) keeps them until the cluster object is
+    garbage-collected, which a client still referenced delays to the end of the process."""
+    for key in ("ca_file", "cert", "key"):
+        handle = getattr(cluster, f"_job_{key}", None)
+        if handle is not None and hasattr(handle, "close"):
+            handle.close()  # a NamedTemporaryFile: closing deletes it
+
+
 def start_jobqueue_cluster(spec):
     """Start a ``SLURMCluster``/``PBSCluster`` (the scheduler, here) and submit ``spec.jobs`` jobs.
 
     Returns the cluster and the number of workers to wait for.
+
+    Raises
+    ------
+    RuntimeError
+        The batch system refused a job (its submission command failed); the cluster is closed.
     """
-    cluster_cls, _ = _classes(spec.kind)
+    cluster_cls, job_cls = _classes(spec.kind)
     opts = jobqueue_cluster_options(spec)
+    opts["job_cls"] = type(job_cls.__name__, (_KeepsSubmitError, job_cls), {})
     if spec.security is not None:
         opts["security"] = spec.security
         opts.setdefault("protocol", "tls://")
@@ -271,6 +334,8 @@ def start_jobqueue_cluster(spec):
             expected = int(math.ceil(spec.n_workers / per_job)) * per_job
         else:
             expected = 0
+        if expected:
+            _raise_if_refused(cluster, spec)
     except BaseException:
         cluster.close()
         raise

@@ -298,33 +298,23 @@ def lost_data_errors():
 def snapshot(solver, client):
     """The state at a check kept on two workers (each chunk copied to a second one), for a
     solve to go back to when a worker dies: ``(attrs, vectors)`` as :meth:`Store.load`
-    gives them, the scalars as persisted 0-d arrays (read only if it is used)."""
+    gives them (the scalars brought back: one round trip)."""
+    from concurrent.futures import CancelledError
+
     from distributed import futures_of
 
     vs, st = solver.vs, solver.st
     order = [[name, getattr(h, "side", None)] for name, h in st.items()]
-    lazy = {n: vs.lazy(st[n]) for n, side in order if side is None}
+    names = [n for n, side in order if side is None]
+    values = vs.fetch(*[st[n] for n in names]) if names else []
     vectors = {n: vs.to_dask(st[n], copy=False) for n, side in order if side is not None}
-    names = list(vectors) + list(lazy)
-    kept = client.persist([vectors[n] for n in vectors] + [lazy[n] for n in lazy])
-    futures = futures_of(kept)
+    kept = dict(zip(vectors, client.persist(list(vectors.values()))))
+    futures = futures_of(list(kept.values()))
     client.replicate(futures, n=2)
     who = client.who_has(futures)
     if any(len(who.get(f.key) or ()) < 2 for f in futures):  # a worker died meanwhile
-        from concurrent.futures import CancelledError
-
         raise CancelledError(f"the copy of the state at iteration {solver.iiter} was lost "
                              "while it was made")
-    kept = dict(zip(names, kept))
-    attrs = {"order": order, "scalars": {n: kept[n] for n in lazy},
+    attrs = {"order": order, "scalars": {n: _encode(v) for n, v in zip(names, values)},
              "solver": solver_numbers(solver), "iiter": int(solver.iiter)}
     return attrs, {n: (kept[n], side) for n, side in order if side is not None}
-
-
-def settle_scalars(attrs):
-    """A snapshot's attributes with its scalars brought back as numbers (one round trip)."""
-    names = list(attrs["scalars"])
-    values = dask.compute(*[attrs["scalars"][n] for n in names])
-    out = dict(attrs)
-    out["scalars"] = {n: _encode(np.asarray(v).item()) for n, v in zip(names, values)}
-    return out

@@ -22,7 +22,7 @@ from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization._fused import FusedSpace, NotFusable
 from pylops_distributed.optimization._checkpoint import (Store, fingerprint, lost_data_errors,
                                                          mismatch, restore_state, save_state,
-                                                         settle_scalars, snapshot)
+                                                         snapshot)
 from pylops_distributed.optimization._eager import EagerSpace
 from pylops_distributed.optimization._progress import last_cost, start_bar
 from pylops_distributed.optimization._runner import Runner, Unsupported, persisted_chunks
@@ -114,13 +114,23 @@ class CheckedSolver(Solver):
         """Check and load the inputs; ``params``: numbers that must not be negative (niter,
         damp, tolerances), checked before anything is built."""
         name = type(self).__name__
-        if int(check_every) < 1:
+        if (isinstance(check_every, bool) or not isinstance(check_every, numbers.Integral)
+                or check_every < 1):
             raise ValueError(f"{name}: check_every must be an integer >= 1, got {check_every!r}")
         for key, value in params.items():
-            if value is not None and not value >= 0:
+            if value is None:
+                continue
+            try:
+                ok = bool(np.all(np.asarray(value) >= 0))
+            except TypeError:
+                raise TypeError(f"{name}: {key} must be a number >= 0, got {value!r}") from None
+            if not ok:
                 raise ValueError(f"{name}: {key} must be >= 0, got {value!r}")
         self.check_every = int(check_every)
         self.y, self._flat = as_vector(y, self.Op.dimsd, self.Op.chunks, f"{name}: y")
+        if self.y.size == 0 or 0 in self.Op.shape:
+            raise ValueError(f"{name}: expected a non-empty problem, got an operator of shape "
+                             f"{self.Op.shape} and y of shape {self.y.shape}")
         self.y = _stack_like_kernel(self.Op, self.y, True)
         self.x0 = None
         if x0 is not None:
@@ -232,7 +242,10 @@ class CheckedSolver(Solver):
                          self.checkpoint, self._resumed["iiter"])
                 return
         self.st = self.vs.commit({**outputs, **extras})
+        self._extra_names = list(extras)
         self._extras = (list(extras), self.vs.fetch_later(*[self.st[n] for n in extras]))
+        if self._keeper is not None:  # a copy to go back to before the first check's
+            self._snapshot = snapshot(self, self._keeper)
 
     def _input_norms(self, y, x0):
         out = {"y2": self.vs.sqnorm(y)}
@@ -268,7 +281,8 @@ class CheckedSolver(Solver):
             v = bad[0].real if bad[0].imag == 0 else bad[0]
             raise FloatingPointError(
                 f"{type(self).__name__}: the residual became {v} between iterations {since} and "
-                f"{self.iiter} (checked every {self.check_every}); the operator produced NaN or "
+                f"{self.iiter} (checked every {self.check_every}); the operator "
+                f"{getattr(self.Op, 'name', None) or type(self.Op).__name__} produced NaN or "
                 "Inf from finite data: check the operator and its parameters")
         self._checked = self.iiter
         self._on_check(values, show)
@@ -282,6 +296,7 @@ class CheckedSolver(Solver):
         if getattr(self, "_keeper", None) is not None and time.perf_counter() >= self._next_snapshot:
             t0 = time.perf_counter()
             self._snapshot = snapshot(self, self._keeper)
+            log.debug("%s: state copied at iteration %d", type(self).__name__, self.iiter)
             # copies cost at most ~5% of the solve: the next one after 20 times this one's time
             self._next_snapshot = time.perf_counter() + 20 * (time.perf_counter() - t0)
         self._settle_callbacks()
@@ -437,7 +452,7 @@ class CheckedSolver(Solver):
         if snap is None and getattr(self, "_store", None) is not None:
             snap, source = self._store.load(), f"the checkpoint {self.checkpoint!r}"
         if snap is None or self._recoveries >= 3:
-            why = ("no copy of it was kept yet (the first check keeps one, on clusters of two "
+            why = ("no copy of it was kept (copies are kept on clusters of two "
                    "workers or more)" if snap is None else "it was lost 3 times in this solve")
             raise RuntimeError(
                 f"{name}: a worker was lost with part of the solver's state near iteration "
@@ -450,10 +465,11 @@ class CheckedSolver(Solver):
         log.warning("%s: a worker was lost near iteration %d (%s); going back to iteration %d "
                     "from %s", name, self.iiter, type(err).__name__, attrs["iiter"], source)
         try:
-            if "fingerprint" not in attrs:
-                attrs = settle_scalars(attrs)
             self.vs = self._space()
             vars(self).update(restore_state(self, attrs, vectors))
+            if self.iiter == 0:  # back before the first check: its first values again
+                names = self._extra_names
+                self._extras = (names, self.vs.fetch_later(*[self.st[n] for n in names]))
         except lost_data_errors() as again:
             raise RuntimeError(
                 f"{name}: a worker was lost near iteration {self.iiter} and {source} was lost "

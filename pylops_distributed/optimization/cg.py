@@ -73,6 +73,10 @@ class CG(CheckedSolver):
         x : dask.array.Array
             Initial guess.
         """
+        if self.Op.shape[0] != self.Op.shape[1]:
+            raise ValueError(f"CG: expected a square operator (CG solves Op x = y for a Hermitian "
+                             f"positive definite Op), got {self.Op.label} of shape "
+                             f"{self.Op.shape}; for a rectangular operator use cgls or lsqr")
         self._inputs(y, x0, check_every, niter=niter, damp=damp, tol=tol)
         self.niter, self.damp, self.tol, self.preallocate = niter, as_float(damp), tol, preallocate
         vs, y, x0 = self._load()

@@ -214,14 +214,33 @@ class ISTA(CheckedSolver):
         """``1 / lambda_max(Op^H Op)``, as PyLops finds it."""
         from pylops_distributed.optimization.eigs import power_iteration
 
+        from scipy.sparse.linalg import ArpackError
+
         Op1 = self.Op.H @ self.Op
         blocks = self.y.blocks if isinstance(self.y, StackedArray) else [self.y]
-        if is_cupy(blocks[0]._meta):
-            maxeig = np.abs(power_iteration(Op1, dtype=Op1.dtype, backend="cupy",
-                                            **self.eigsdict)[0])
-        else:
-            maxeig = np.abs(Op1.eigs(neigs=1, symmetric=True, **self.eigsdict)[0])
+        try:
+            if is_cupy(blocks[0]._meta):
+                maxeig = np.abs(power_iteration(Op1, dtype=Op1.dtype, backend="cupy",
+                                                **self.eigsdict)[0])
+            else:
+                maxeig = np.abs(Op1.eigs(neigs=1, symmetric=True, **self.eigsdict)[0])
+        except ArpackError:
+            if self._operator_is_finite():
+                raise
+            maxeig = math.nan  # ARPACK fails on NaN
+        if not (np.isfinite(maxeig) and maxeig > 0):
+            raise FloatingPointError(
+                f"{type(self).__name__}: expected a finite, positive largest eigenvalue of "
+                f"Op^H Op for the step size alpha = 1 / max eig, got {float(maxeig)} for "
+                f"{self.Op.label}: the operator produces NaN or Inf (or only zeros); check its "
+                "parameters, or give alpha= yourself")
         return 1.0 / float(maxeig)
+
+    def _operator_is_finite(self):
+        """Whether ``Op^H Op`` maps a vector of ones to finite numbers (one compute, only after
+        the eigenvalue estimate failed)."""
+        ones = np.ones(self.Op.shape[1], dtype=self.Op.dtype)
+        return bool(np.isfinite(np.asarray((self.Op.H @ (self.Op @ ones)).sum().compute())))
 
     def _start(self, vs, y, x0):
         x = vs.zeros_like(vs.rmatvec(y)) if x0 is None else x0

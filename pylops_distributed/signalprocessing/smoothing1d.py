@@ -47,6 +47,6 @@ class Smoothing1D(StencilOperator):
             nsmooth += 1
         self.nsmooth = nsmooth
         self.axis = normalize_axis(axis, len(dims), "Smoothing1D")
-        st = box_stencil(nsmooth, dims[self.axis])
+        st = box_stencil(nsmooth, dims[self.axis], "Smoothing1D")
         super().__init__(dims, dims, dtype, name=name, chunks=chunks)
         self._setup(*sum_plans([(self.axis, st, 1.0)], [(self.axis, st, 1.0)], len(dims)))

@@ -50,7 +50,7 @@ class Smoothing2D(StencilOperator):
         # as PyLops: on 2-D dims the window's first length always runs along axis 0, whatever
         # the order of ``axes`` (Convolve2D then applies its 2-D filter as is)
         window_axes = (0, 1) if len(dims) == 2 else self.axes
-        stages = tuple((((ax, box_stencil(n, dims[ax]), 1.0),), None)
+        stages = tuple((((ax, box_stencil(n, dims[ax], "Smoothing2D"), 1.0),), None)
                        for ax, n in reversed(list(zip(window_axes, nsmooth))))
         super().__init__(dims, dims, dtype, name=name, chunks=chunks)
         plan = dict(kernel=chain_kernel, corners=True, depth=chain_reach(stages, len(dims)),
