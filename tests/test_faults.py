@@ -58,16 +58,19 @@ def _sparse():
 
 
 SOLVERS = {
-    "cgls": lambda: cgls(*_deblur(), niter=60, tol=0)[0],
-    "lsqr": lambda: lsqr(*_deblur(), niter=60)[0],
-    "cg": lambda: cg(*_spd(), niter=60, tol=0)[0],
-    "ista": lambda: ista(*_sparse(), niter=60, eps=1e-3, alpha=0.9, tol=0)[0],
-    "fista": lambda: fista(*_sparse(), niter=60, eps=1e-3, alpha=0.9, tol=0)[0],
-    "linearized_bregman": lambda: linearized_bregman(*_sparse(), niter=60, thresh=0.05,
-                                                     alpha=0.9, tol=0)[0],
-    "ProximalGradient": lambda: ProximalGradient(
+    "cgls": lambda cb=None: cgls(*_deblur(), niter=60, tol=0, callback=cb)[0],
+    "lsqr": lambda cb=None: lsqr(*_deblur(), niter=60, callback=cb)[0],
+    "cg": lambda cb=None: cg(*_spd(), niter=60, tol=0, callback=cb)[0],
+    "ista": lambda cb=None: ista(*_sparse(), niter=60, eps=1e-3, alpha=0.9, tol=0,
+                                 callback=cb)[0],
+    "fista": lambda cb=None: fista(*_sparse(), niter=60, eps=1e-3, alpha=0.9, tol=0,
+                                   callback=cb)[0],
+    "linearized_bregman": lambda cb=None: linearized_bregman(
+        *_sparse(), niter=60, thresh=0.05, alpha=0.9, tol=0, callback=cb)[0],
+    "ProximalGradient": lambda cb=None: ProximalGradient(
         pyproximal.L2(Op=_sparse()[0], b=_sparse()[1]), pyproximal.L1(sigma=1e-3),
-        x0=da.zeros(DIMS, chunks=(100, 200)), tau=0.9, niter=60, acceleration="fista"),
+        x0=da.zeros(DIMS, chunks=(100, 200)), tau=0.9, niter=60, acceleration="fista",
+        callback=cb),
 }
 
 
@@ -77,38 +80,37 @@ def test_worker_killed_mid_solve(name, fault_client):
     with dask.config.set(scheduler="threads"):
         ref = np.asarray(solve().compute())
     client = fault_client
-    client.wait_for_workers(3, timeout=60)
+    client.wait_for_workers(2, timeout=60)  # (the nanny may still be restarting one)
     with client.as_current():
         solve().compute()  # warm-up: the workers import and compile
         t0 = time.perf_counter()
         undisturbed = np.asarray(solve().compute())
         t_undisturbed = time.perf_counter() - t0
         pids = list(client.run(os.getpid).values())
-        killed = []
+        killed, calls = [], [0]
 
-        def kill():
-            os.kill(pids[1], signal.SIGKILL)
-            killed.append(time.perf_counter())
+        def kill_at_35(*args):  # the solver's callback: a worker dies after iteration 35
+            calls[0] += 1
+            if calls[0] == 35:
+                os.kill(pids[1], signal.SIGKILL)
+                killed.append(time.perf_counter())
 
-        killer = threading.Timer(0.4 * t_undisturbed, kill)
         result, error = [], []
 
         def run():
             try:
                 with client.as_current():
-                    result.append(np.asarray(solve().compute()))
+                    result.append(np.asarray(solve(kill_at_35).compute()))
             except BaseException as err:  # checked below
                 error.append(err)
 
         worker = threading.Thread(target=run, daemon=True)
         t0 = time.perf_counter()
-        killer.start()
         worker.start()
         worker.join(timeout=max(120.0, 10 * t_undisturbed))
         elapsed = time.perf_counter() - t0
-        killer.cancel()
     assert not worker.is_alive(), f"{name}: no answer {elapsed:.0f} s after a worker was killed"
-    assert killed and killed[0] < t0 + elapsed, "the solve ended before the kill"
+    assert killed, "the worker was not killed"
     scale = np.abs(ref).max()
     np.testing.assert_allclose(undisturbed, ref, rtol=1e-10, atol=1e-10 * scale)
     if error:  # the one outcome allowed besides the answer: an error that says what happened

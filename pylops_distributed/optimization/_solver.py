@@ -222,7 +222,8 @@ class CheckedSolver(Solver):
         checkpoint of this problem, its state is committed instead."""
         self._store = Store(self.checkpoint) if self.checkpoint is not None else None
         self._saves, self._snapshot, self._recoveries, self._pending = 0, None, 0, None
-        self._keeper, self._next_snapshot = _snapshot_client(), 0.0
+        # copies from the first check after half a second on (short solves are rerun sooner)
+        self._keeper, self._next_snapshot = _snapshot_client(), time.perf_counter() + 0.5
         if self._store is not None:
             norms = [k for k in ("y2", "x02") if k in extras]
             self._fingerprint = fingerprint(
@@ -244,8 +245,6 @@ class CheckedSolver(Solver):
         self.st = self.vs.commit({**outputs, **extras})
         self._extra_names = list(extras)
         self._extras = (list(extras), self.vs.fetch_later(*[self.st[n] for n in extras]))
-        if self._keeper is not None:  # a copy to go back to before the first check's
-            self._snapshot = snapshot(self, self._keeper)
 
     def _input_norms(self, y, x0):
         out = {"y2": self.vs.sqnorm(y)}
