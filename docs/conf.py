@@ -85,6 +85,7 @@ readme
 auto_examples/index
 differences
 signalprocessing
+multigpu
 faults
 engine
 ```

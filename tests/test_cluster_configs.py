@@ -367,3 +367,17 @@ def test_unwritable_log_directory_falls_back_to_tmp(tmp_path):
         assert "pylops-distributed-log-" in script
     finally:
         ro.chmod(0o700)
+
+
+def test_local_cuda_protocol_defaults_to_ucx_only_where_installed(monkeypatch):
+    import importlib.util
+
+    from pylops_distributed.cluster import cuda
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "distributed_ucxx" else real(name, *a))
+    assert cuda.default_protocol() == "tcp"
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: object() if name == "distributed_ucxx" else real(name, *a))
+    assert cuda.default_protocol() == "ucx"

@@ -13,6 +13,7 @@ import dask
 import dask.array as da
 import numpy as np
 
+from pylops_distributed._arrays import get_array_module
 from pylops_distributed.optimization._space import (PlainSpace, ROUND_TRIPS, State, Vec, as_scalar,
                                                     transformed, scalar_value, to_number)
 from pylops_distributed.stacked import StackedArray
@@ -66,7 +67,8 @@ class EagerSpace(PlainSpace):
             fn, vecs, scalars, dtype = node.args
             arrays = [self._eval(n, env) for n in vecs]
             v = fn(*arrays, *[self._scalar(s, env) for s in scalars])
-            v = np.asarray(v).astype(dtype or arrays[0].dtype, copy=False)
+            xp = get_array_module(arrays[0])
+            v = xp.asarray(v).astype(dtype or arrays[0].dtype, copy=False)
         elif op == "zeros":
             v = np.zeros_like(self._eval(node.args[0], env))
         elif op == "apply":
@@ -94,22 +96,21 @@ class EagerSpace(PlainSpace):
         return env[key][i]
 
     def _scalar(self, node, env):
-        def leaf(name):
-            return self.values[name]
+        return scalar_value(node, env, self.values.__getitem__,
+                            lambda n: self._reduce(n, env), lambda n: self._first(n, env))
 
-        def reduce(n):
-            if n.op == "reduce":
-                part, combine, vecs = n.args
-                return combine([part(self._eval(m, env)) for m in vecs])
-            a = self._eval(n.args[0], env)
-            if n.op == "sqnorm":
-                return float(np.vdot(a, a).real)
-            return np.vdot(a, self._eval(n.args[1], env))
+    def _reduce(self, n, env):
+        """A dot product, squared norm or ``Space.reduce`` node's value."""
+        if n.op == "reduce":
+            part, combine, vecs = n.args
+            return combine([part(self._eval(m, env)) for m in vecs])
+        a = self._eval(n.args[0], env)
+        if n.op == "sqnorm":
+            return float(np.vdot(a, a).real)
+        return np.vdot(a, self._eval(n.args[1], env))
 
-        def first(n):
-            return self._eval(n.args[0], env).flat[0]
-
-        return scalar_value(node, env, leaf, reduce, first)
+    def _first(self, n, env):
+        return self._eval(n.args[0], env).flat[0]
 
     def _commit(self, outputs, check):
         env = {}

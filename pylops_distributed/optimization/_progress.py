@@ -4,6 +4,7 @@ performance report of a solve written to HTML."""
 import contextlib
 import time
 
+from pylops_distributed.optimization._collective import solve_collectively
 from pylops_distributed.optimization._runner import Runner, Unsupported
 
 
@@ -92,4 +93,5 @@ def solve_with(solver, callback, progress, report, checkpoint, checkpoint_every,
     solver.progress = progress
     solver.set_checkpoint(checkpoint, checkpoint_every)
     with performance_report(report):
-        return solver.solve(**kwargs)
+        done = solve_collectively(solver, kwargs)
+        return done if done is not None else solver.solve(**kwargs)

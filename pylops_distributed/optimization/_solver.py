@@ -23,6 +23,7 @@ from pylops_distributed.optimization._fused import FusedSpace, NotFusable
 from pylops_distributed.optimization._checkpoint import (Store, fingerprint, lost_data_errors,
                                                          mismatch, restore_state, save_state,
                                                          snapshot)
+from pylops_distributed.optimization._collective import in_rank, rank_space
 from pylops_distributed.optimization._eager import EagerSpace
 from pylops_distributed.optimization._progress import last_cost, start_bar
 from pylops_distributed.optimization._runner import Runner, Unsupported, persisted_chunks
@@ -145,6 +146,9 @@ class CheckedSolver(Solver):
     def _space(self):
         """The fused space where it applies, else the plain one (the reason is logged)."""
         name = type(self).__name__
+        space = rank_space(self.Op, self.y, self.x0)  # inside a collective solve's task
+        if space is not None:
+            return space
         plain_only = self._plain_only()
         if plain_only:
             log.info("%s runs on plain dask.array expressions: %s", name, plain_only)
@@ -482,7 +486,8 @@ class CheckedSolver(Solver):
     def _finish(self, x):
         """The result on chunks of its own (the solver's states may go), and the space released."""
         if any(persisted_chunks(b) is None for b in _arrays_of(x)):
-            (x,) = dask.persist(x)
+            # a collective rank holds its slab: nothing to send to the cluster
+            (x,) = dask.persist(x, scheduler="sync" if in_rank() else None)
         self.vs.release()
         return x
 
@@ -505,7 +510,7 @@ def _snapshot_client():
     """The client whose workers keep a copy of the state at each check (to survive the loss
     of one), or None: local schedulers, a single worker, or
     ``dask.config.set({"pylops_distributed.recovery": False})``."""
-    if not dask.config.get("pylops_distributed.recovery", True):
+    if not dask.config.get("pylops_distributed.recovery", True) or in_rank():
         return None
     try:
         client = Runner().client

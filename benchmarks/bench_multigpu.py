@@ -1,0 +1,142 @@
+"""GPU scaling of CGLS on a float32 Laplacian: 1 GPU (1 and 2 chunks), 2 GPUs, PyLops+CuPy.
+
+Run on the lent ``nvidia-h200-x2`` (``NCCL_NVLS_ENABLE=0``)::
+
+    python benchmarks/bench_multigpu.py                      # 800x400x400, 50 iterations
+    python benchmarks/bench_multigpu.py --shape 1600 800 800 --skip-fused
+
+Each configuration starts its own ``LocalCUDACluster`` (TCP between workers; the collective
+path moves halos and dots through NCCL), makes the data on the workers (a smooth field,
+the same whatever the chunks), runs one warm-up solve (the communicator is opened there and
+kept) and times ``--repeat`` solves of ``--niter`` iterations (``tol=0``, ``check_every=10``),
+the result persisted on the GPUs. PyLops+CuPy runs on one GPU in this process, last.
+
+Printed per line: time per solve and per iteration, speed-up and efficiency against ours on
+one GPU with one chunk, the ratio to PyLops+CuPy, bytes moved between GPUs per iteration
+(halo planes of the two applications, from the operator's kernels), and the answer's
+relative difference from PyLops+CuPy's.
+"""
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+
+os.environ.setdefault("NCCL_NVLS_ENABLE", "0")
+
+
+def make_block(block_info=None, dtype="float32"):
+    """Chunk of a smooth 3-D field, the same values whatever the chunking (on the worker)."""
+    import cupy
+
+    loc = block_info[None]["array-location"]
+    i, j, k = (cupy.arange(a, b, dtype=cupy.float32) for a, b in loc)
+    return (cupy.sin(0.013 * i)[:, None, None] * cupy.cos(0.021 * j)[None, :, None]
+            + 0.1 * cupy.sin(0.007 * k)[None, None, :] + 0.01 * (i[:, None, None] % 7)).astype(dtype)
+
+
+def halo_bytes(shape, nchunks, itemsize=4):
+    """Bytes sent between ranks per CGLS iteration: the Laplacian reads one plane each side,
+    two applications per iteration."""
+    plane = int(np.prod(shape[1:])) * itemsize
+    return 2 * 2 * (nchunks - 1) * plane
+
+
+def ours(shape, ngpus, nchunks, niter, repeat, collective=True):
+    import dask
+    import dask.array as da
+    import cupy
+    from dask_cuda import LocalCUDACluster
+    from distributed import Client, wait
+
+    import pylops_distributed as pld
+    from pylops_distributed.optimization import cgls
+
+    devices = ",".join(str(i) for i in range(ngpus))
+    chunks = (-(-shape[0] // nchunks),) + tuple(shape[1:])
+    with LocalCUDACluster(CUDA_VISIBLE_DEVICES=devices, n_workers=ngpus, protocol="tcp",
+                          host="127.0.0.1", dashboard_address=":0") as cluster, \
+            Client(cluster) as client, \
+            dask.config.set({"pylops_distributed.collective": collective}):
+        y = da.map_blocks(make_block, chunks=da.core.normalize_chunks(chunks, shape),
+                          dtype=np.float32, meta=cupy.empty((0, 0, 0), np.float32))
+        y = client.persist(y)
+        wait(y)
+        Op = pld.Laplacian(shape, dtype="float32")
+        cgls(Op, y, niter=5, tol=0)  # warm-up: kernels compiled, communicator opened
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            x = cgls(Op, y, niter=niter, tol=0)[0]
+            wait(x)
+            times.append(time.perf_counter() - t0)
+        s1 = float(x.sum().compute())
+        s2 = float((x * x).sum().compute())
+    return min(times), (s1, s2)
+
+
+def peer(shape, niter, repeat):
+    import cupy
+    import pylops
+
+    y = make_block({None: {"array-location": [(0, n) for n in shape]}})
+    Op = pylops.Laplacian(shape, dtype="float32")
+    pylops.optimization.basic.cgls(Op, y.ravel(), niter=5, tol=0)
+    times = []
+    for _ in range(repeat):
+        cupy.cuda.Device().synchronize()
+        t0 = time.perf_counter()
+        out = pylops.optimization.basic.cgls(Op, y.ravel(), niter=niter, tol=0)[0]
+        cupy.cuda.Device().synchronize()
+        times.append(time.perf_counter() - t0)
+    return min(times), (float(out.sum()), float((out * out).sum()))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--shape", type=int, nargs=3, default=[800, 400, 400])
+    p.add_argument("--niter", type=int, default=50)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--skip-fused", action="store_true", help="leave out the fused-path lines")
+    p.add_argument("--json", help="also write the figures to this file")
+    a = p.parse_args()
+    from distributed.diagnostics import nvml
+
+    shape, niter = tuple(a.shape), a.niter
+    ngpus = nvml.device_get_count()
+    configs = [("ours collective, 1 GPU, 1 chunk", 1, 1, True),
+               ("ours collective, 1 GPU, 2 chunks", 1, 2, True)]
+    if ngpus >= 2:
+        configs.append(("ours collective, 2 GPUs, 2 chunks", 2, 2, True))
+    if not a.skip_fused:
+        configs.append(("ours fused (no collective), 1 GPU, 1 chunk", 1, 1, False))
+        if ngpus >= 2:
+            configs.append(("ours fused (no collective), 2 GPUs, 2 chunks", 2, 2, False))
+    rows = []
+    for label, g, c, coll in configs:
+        t, sums = ours(shape, g, c, niter, a.repeat, coll)
+        rows.append(dict(label=label, gpus=g, chunks=c, seconds=t, sums=sums,
+                         bytes=halo_bytes(shape, c) if g > 1 else 0))
+        print(f"  {label}: {t * 1e3:.1f} ms", flush=True)
+    tp, psums = peer(shape, niter, a.repeat)
+    rows.append(dict(label="PyLops+CuPy, 1 GPU", gpus=1, chunks=1, seconds=tp, sums=psums, bytes=0))
+    base = rows[0]["seconds"]
+    print(f"\nCGLS {niter} iterations, float32 Laplacian {shape}, {time.strftime('%Y-%m-%d')}, "
+          f"{ngpus} GPU(s)")
+    print(f"{'configuration':48s} {'solve':>9s} {'per it':>8s} {'speed-up':>8s} {'eff':>5s} "
+          f"{'/PyLops':>8s} {'MB/it':>7s} {'rel.diff':>9s}")
+    for r in rows:
+        speed = base / r["seconds"]
+        rel = abs(r["sums"][1] - psums[1]) / abs(psums[1])
+        print(f"{r['label']:48s} {r['seconds'] * 1e3:7.1f}ms {r['seconds'] / niter * 1e3:6.2f}ms "
+              f"{speed:8.2f} {speed / r['gpus']:5.2f} {r['seconds'] / tp:8.3f} "
+              f"{r['bytes'] / 1e6:7.2f} {rel:9.1e}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(dict(shape=shape, niter=niter, rows=rows), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,624 @@
+"""The collective solver path: one long task per worker, halos and dots through NCCL or Gloo.
+
+On the fused backend every iteration is a few tasks per chunk, and each hop through the
+scheduler costs milliseconds (about 6 ms on a GPU node), which on GPUs is longer than the
+iteration's arithmetic. The collective path runs the *same solver code* (its setup, steps
+and checks, written against the vector space of :mod:`._space`) in one task per worker,
+on that worker's slab of the vectors:
+
+- a vector is cut into one slab per rank along the axis the data is chunked on (the chunks
+  grouped, in order); slab ``r`` lives on rank ``r``'s worker;
+- applying the operator runs its chunk kernel on the slab, after receiving from the other
+  ranks the rows its input region needs (the halo; any depth) and sending them theirs;
+- the dot products of a step are summed over the ranks in one all-reduce where the maths
+  allows (two per CGLS iteration);
+- scalars are then the same on every rank, so every rank takes the same decisions (checks,
+  ``tol``, ``niter``); the first rank returns the solver's numbers, every rank its slab of
+  the result, which stays on its worker.
+
+It is used by :func:`~pylops_distributed.optimization.cg`, ``cgls`` and ``lsqr`` on a
+distributed client when the operator has a single chunk kernel and the data is chunked along
+at most one axis: by default for CuPy chunks (NCCL between the GPUs), and with
+``dask.config.set({"pylops_distributed.collective": True})`` for NumPy chunks too (Gloo,
+through ``torch.distributed``). Anything else (callbacks, a checkpoint, a progress bar,
+``show``, stacked vectors, several chunked axes) runs on the fused path, with the reason
+logged. ``False`` turns the path off; ``pylops_distributed.collective-timeout`` (seconds,
+default 300) bounds Gloo's waits. A lost worker ends a collective solve with an error (NCCL
+leaves the other ranks waiting until the workers restart): see ``docs/multigpu.md``.
+"""
+
+import logging
+import numbers
+import threading
+import uuid
+
+import dask
+import dask.array as da
+import numpy as np
+
+from pylops_distributed._arrays import get_array_module, is_cupy, meta_like
+from pylops_distributed._blocks import bounds
+from pylops_distributed._graph import array_from_tasks
+from pylops_distributed.kernels import ChunkKernel, NoChunkKernel, Where
+from pylops_distributed.optimization import _comm
+from pylops_distributed.optimization._eager import EagerSpace
+from pylops_distributed.optimization._elementwise import lincomb
+from pylops_distributed.optimization._runner import Runner, Unsupported, persisted_chunks
+from pylops_distributed.optimization._space import Node, Scalar, State, Vec
+
+log = logging.getLogger("pylops_distributed.optimization")
+
+#: The solvers whose steps run collectively (class names of this package's solvers).
+SOLVERS = ("CG", "CGLS", "LSQR")
+_local = threading.local()
+_LOCK = threading.Lock()
+#: (client id, kind, workers) -> token of the communicator open between those workers
+_TOKENS = {}
+#: On the first rank's worker: a finished solve's numbers, until the client takes them
+_RESULTS = {}
+
+
+def in_rank():
+    """Whether this thread runs a rank of a collective solve."""
+    return getattr(_local, "ctx", None) is not None
+
+
+def rank_space(Op, y, x0):
+    """The space of a solver set up inside a collective rank's task, else None."""
+    ctx = getattr(_local, "ctx", None)
+    return None if ctx is None else RankSpace(Op, y, x0, ctx)
+
+
+# --- the client's side -------------------------------------------------------------------------
+
+class Layout:
+    """How the vectors are cut into one slab per rank: along ``data_axis`` of the data at
+    ``data_bounds`` and along ``model_axis`` of the model at ``model_bounds``."""
+
+    def __init__(self, data_dims, data_axis, data_bounds, model_dims, model_axis, model_bounds):
+        self.data_dims, self.data_axis, self.data_bounds = data_dims, data_axis, data_bounds
+        self.model_dims, self.model_axis, self.model_bounds = model_dims, model_axis, model_bounds
+        self.size = len(data_bounds) - 1
+
+    def slab(self, side, r):
+        """The global box of rank ``r``'s slab of the ``side`` vector."""
+        dims, axis, b = ((self.data_dims, self.data_axis, self.data_bounds) if side == "data"
+                         else (self.model_dims, self.model_axis, self.model_bounds))
+        start, stop = [0] * len(dims), list(dims)
+        start[axis], stop[axis] = b[r], b[r + 1]
+        return tuple(start), tuple(stop)
+
+    def chunks(self, side):
+        dims, axis, b = ((self.data_dims, self.data_axis, self.data_bounds) if side == "data"
+                         else (self.model_dims, self.model_axis, self.model_bounds))
+        return tuple(tuple(np.diff(b).tolist()) if a == axis else (n,) for a, n in enumerate(dims))
+
+
+def _mode():
+    mode = dask.config.get("pylops_distributed.collective", "auto")
+    if mode not in ("auto", True, False):
+        raise ValueError(f"pylops_distributed.collective must be 'auto', True or False, got {mode!r}")
+    return mode
+
+
+def _why_not(solver, kwargs, client):
+    """Why ``solver.solve(**kwargs)`` cannot run collectively (None: it can)."""
+    if type(solver).__name__ not in SOLVERS or not solver._ours("_iterate") or \
+            not solver._ours("step"):
+        return f"{type(solver).__name__} has no collective path"
+    if client is None:
+        return "no distributed client"
+    if (solver.callbacks or "callback" in vars(solver) or solver.checkpoint is not None
+            or solver.progress or kwargs.get("show")):
+        return "callbacks, checkpoint=, progress= and show= run on the fused path"
+    return None
+
+
+def _slabs(chunks, R):
+    """Chunk boundaries (of one axis) grouped into at most ``R`` contiguous slabs of about
+    equal sizes."""
+    b = bounds((chunks,))[0]
+    n, out = b[-1], [0]
+    for r in range(1, R):
+        target = n * r / R
+        best = min((x for x in b if x > out[-1] and x < n), key=lambda x: abs(x - target),
+                   default=None)
+        if best is not None and best not in out:
+            out.append(best)
+    out.append(n)
+    return tuple(sorted(set(out)))
+
+
+def plan(solver, y, x0, R):
+    """The layout of a solve on ``R`` ranks, or the reason there is none."""
+    Op = solver.Op
+    chunked = [a for a, c in enumerate(y.chunks) if len(c) > 1]
+    if len(chunked) > 1:
+        return f"the data is chunked along axes {chunked}: the collective path cuts one"
+    try:
+        fwd = Op.chunk_kernel(False)
+        adj = Op.chunk_kernel(True) if solver.uses_adjoint else None
+    except NoChunkKernel as err:
+        return str(err)
+    kernels = [k for k in (fwd, adj) if k is not None]
+    if not all(isinstance(k, ChunkKernel) for k in kernels):
+        return f"{Op.label} has a stacked kernel"
+    if any(k.additive or k.periodic for k in kernels):
+        return f"{Op.label}: a contraction or a wrap-around along a chunked axis"
+    ax = chunked[0] if chunked else 0
+    db = _slabs(y.chunks[ax], R)
+    dchunks = tuple(tuple(np.diff(db).tolist()) if a == ax else (n,) for a, n in
+                    enumerate(y.shape))
+    if tuple(Op.dims) == tuple(Op.dimsd):
+        max_, mb, mchunks = ax, db, dchunks
+    elif adj is not None:
+        mchunks = tuple(tuple(c) for c in adj.chunks(dchunks))
+        many = [a for a, c in enumerate(mchunks) if len(c) > 1]
+        if len(many) > 1 or (len(db) > 2 and len(many) != 1) or \
+                tuple(tuple(c) for c in fwd.chunks(mchunks)) != dchunks:
+            return f"{Op.label}: its model is not cut in slabs like its data"
+        max_ = many[0] if many else 0
+        mb = bounds((mchunks[max_],))[0]
+    else:
+        return f"{Op.label} is not square"
+    for k, in_ax in ((fwd, max_), (adj, ax)):
+        if k is not None and in_ax in k.whole and len(db) > 2:
+            return f"{Op.label} reads the chunked axis {in_ax} whole"
+    return Layout(tuple(y.shape), ax, db, tuple(Op.dims), max_, mb)
+
+
+def _homes(client, arr, layout, workers):
+    """A worker per rank: the one holding most of its slab's chunks when ``arr`` is
+    persisted, else the workers in order."""
+    from distributed import futures_of
+
+    futures = [f for f in futures_of(arr)  # its own chunks only (not those of its inputs)
+               if isinstance(f.key, tuple) and f.key[0] == arr.name]
+    if not futures:
+        return workers[:layout.size]
+    who = client.who_has(futures)
+    held = {}
+    b = bounds(arr.chunks)
+    ax = layout.data_axis
+    for key, ws in who.items():
+        bid = key[1:]
+        lo, hi = b[ax][bid[ax]], b[ax][bid[ax] + 1]
+        size = int(np.prod([b[a][i + 1] - b[a][i] for a, i in enumerate(bid)]))
+        for r in range(layout.size):
+            if lo < layout.data_bounds[r + 1] and hi > layout.data_bounds[r]:
+                for w in ws:
+                    held[(r, w)] = held.get((r, w), 0) + size
+    homes, free = [], list(workers)
+    for r in range(layout.size):
+        w = max(free, key=lambda w: held.get((r, w), 0))
+        homes.append(w)
+        free.remove(w)
+    return homes
+
+
+def solve_collectively(solver, kwargs):
+    """``solver.solve(**kwargs)`` on the collective path, or None when it does not apply
+    (the reason logged)."""
+    from pylops_distributed.optimization._solver import as_vector
+
+    mode = _mode()
+    if mode is False or (mode == "auto" and not is_cupy(kwargs.get("y"))):
+        return None  # (the NumPy default: nothing checked here, the fused path as before)
+    try:
+        client = Runner().client
+    except Unsupported:
+        client = None
+    name = type(solver).__name__
+    why = _why_not(solver, kwargs, client)
+    if why is None:
+        y, flat = as_vector(kwargs["y"], solver.Op.dimsd, solver.Op.chunks, f"{name}: y")
+        x0 = kwargs.get("x0")
+        if x0 is not None:
+            x0, _ = as_vector(x0, solver.Op.dims, solver.Op.chunks, f"{name}: x0")
+        if not isinstance(y, da.Array) or (x0 is not None and not isinstance(x0, da.Array)):
+            why = "stacked vectors"
+    if why is None:
+        workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
+        layout = plan(solver, y, x0, min(len(workers), max(len(c) for c in y.chunks)))
+        if isinstance(layout, str):
+            why = layout
+    if why is not None:
+        (log.info if mode == "auto" else log.warning)("%s does not run collectively: %s", name, why)
+        return None
+    return _run(client, solver, kwargs, y, flat, x0, layout, workers)
+
+
+def _run(client, solver, kwargs, y, flat, x0, layout, workers):
+    with _LOCK:  # one collective solve at a time from this process: they share communicators
+        return _run_locked(client, solver, kwargs, y, flat, x0, layout, workers)
+
+
+def _communicator(client, kind, homes, timeout):
+    """The token of an open communicator between the ranks at ``homes`` (made now, or kept
+    from an earlier solve when every rank's worker still holds it), and what the ranks need
+    to open it (None: it is open)."""
+    key = (client.id, kind, tuple(homes))
+    token = _TOKENS.get(key)
+    if token is not None and all(client.run(_comm.is_open, token, workers=list(homes)).values()):
+        return token, None
+    token = f"collective-{kind}-{uuid.uuid4().hex[:12]}"
+    meeting = client.submit(_comm.rendezvous, token, kind, timeout, workers=[homes[0]],
+                            allow_other_workers=False, pure=False, key=f"{token}-meet").result()
+    return token, meeting
+
+
+def _run_locked(client, solver, kwargs, y, flat, x0, layout, workers):
+    from distributed import wait
+
+    kind = "nccl" if is_cupy(y) else "gloo"
+    timeout = float(dask.config.get("pylops_distributed.collective-timeout", 300))
+    homes = _homes(client, y, layout, workers)
+    comm, meeting = _communicator(client, kind, homes, timeout)
+    token = f"{type(solver).__name__.lower()}-collective-{uuid.uuid4().hex[:12]}"
+    ys = _slab_inputs(client, y, "data", layout, homes)
+    x0s = (_slab_inputs(client, x0, "model", layout, homes) if x0 is not None
+           else [None] * layout.size)
+    settings = {k: v for k, v in kwargs.items() if k not in ("y", "x0")}
+    ranks = [client.submit(_rank_task, comm, kind, meeting, r, timeout, type(solver), solver.Op,
+                           settings, layout, ys[r], x0s[r], str(y.dtype),
+                           None if x0 is None else str(x0.dtype), token,
+                           workers=[homes[r]], allow_other_workers=False, pure=False,
+                           key=f"{token}-rank-{r}")
+             for r in range(layout.size)]
+    wait(ranks)
+    bad = [f for f in ranks if f.status != "finished"]
+    if bad:
+        err = bad[0].exception()
+        client.cancel(ranks)
+        raise err
+    _TOKENS[(client.id, kind, tuple(homes))] = comm
+    numbers_, attrs = client.run(_take_result, token, workers=[homes[0]])[homes[0]]
+    # the result: the ranks' slabs where they are (no task run on them)
+    dims, axis = layout.model_dims, layout.model_axis
+    name = f"{token}-x"
+    dsk = {(name,) + tuple(r if a == axis else 0 for a in range(len(dims))): f
+           for r, f in enumerate(ranks)}
+    x = array_from_tasks(name, dsk, layout.chunks("model"), np.result_type(y.dtype, solver.Op.dtype),
+                         meta_like(y, np.result_type(y.dtype, solver.Op.dtype)))
+    if tuple(dims) == tuple(y.shape) and x.chunks != y.chunks:
+        x = x.rechunk(y.chunks)  # the user's chunks, sliced from the slabs when read
+    if flat:
+        x = x.reshape(-1)
+    vars(solver).update(attrs)
+    log.info("%s ran collectively on %d ranks (%s)", type(solver).__name__, layout.size, kind)
+    return (x,) + tuple(numbers_) if isinstance(numbers_, tuple) else x
+
+
+def _slab_inputs(client, arr, side, layout, homes):
+    """Per rank, what makes its slab of ``arr``, already on the rank's worker (a rank must
+    not wait for data from a worker that runs another rank): the futures of the chunks it
+    covers with their ranges along the cut axis when they are all there (put together in
+    the rank's task), else the slab computed there."""
+    from distributed import futures_of, wait
+
+    held = {f.key: f for f in futures_of(arr)}
+    axis = layout.data_axis if side == "data" else layout.model_axis
+    b = bounds(arr.chunks)[axis]
+    keys = [(arr.name,) + k for k in np.ndindex(*arr.numblocks)]
+    where = client.who_has([held[k] for k in keys]) if all(k in held for k in keys) else {}
+    out = []
+    for r in range(layout.size):
+        lo, hi = layout.slab(side, r)[0][axis], layout.slab(side, r)[1][axis]
+        mine = [k for k in keys if b[k[1 + axis]] < hi and b[k[1 + axis] + 1] > lo]
+        if mine and all(homes[r] in where.get(k, ()) for k in mine):
+            out.append([(held[k], b[k[1 + axis]], b[k[1 + axis] + 1], lo, hi, axis) for k in mine])
+        else:
+            out.append(client.compute(arr[_slices(*layout.slab(side, r))], workers=[homes[r]]))
+    wait([f for f in out if not isinstance(f, list)])
+    return out
+
+
+def _assemble(parts):
+    """A slab from the chunks that cover it (``_slab_inputs``' list), or the slab itself."""
+    if not isinstance(parts, list):
+        return parts
+    pieces = []
+    for chunk, c0, c1, lo, hi, axis in parts:
+        sl = [slice(None)] * chunk.ndim
+        sl[axis] = slice(max(lo, c0) - c0, min(hi, c1) - c0)
+        pieces.append(chunk[tuple(sl)])
+    if len(pieces) == 1:
+        return pieces[0]
+    return get_array_module(pieces[0]).concatenate(pieces, axis=parts[0][5])
+
+
+def _take_result(token):
+    return _RESULTS.pop(token)
+
+
+def _slices(start, stop):
+    return tuple(slice(a, b) for a, b in zip(start, stop))
+
+
+# --- the ranks' side -----------------------------------------------------------------------------
+
+def _rank_task(token, kind, meeting, rank, timeout, cls, Op, settings, layout, y, x0, ydtype,
+               x0dtype, solve):
+    """One rank of a collective solve: the solver's own ``solve`` on this rank's slabs; the
+    first rank keeps the solver's numbers for the client under ``solve``."""
+    y, x0 = _assemble(y), _assemble(x0)
+    comm = (_comm.opened(token, rank) if meeting is None else
+            _comm.connect(token, kind, meeting, rank, layout.size, timeout))
+    ctx = RankContext(comm, Op, layout, dict(y=y, x0=x0), cls.uses_adjoint)
+    solver = cls(Op)
+    ystand = da.empty(layout.data_dims, dtype=ydtype, chunks=layout.chunks("data"))
+    x0stand = (None if x0dtype is None else
+               da.empty(layout.model_dims, dtype=x0dtype, chunks=layout.chunks("model")))
+    _local.ctx = ctx  # (not dask.config: it is the process's, shared by its threads)
+    try:
+        out = solver.solve(y=ystand, x0=x0stand, **settings)
+    finally:
+        _local.ctx = None
+    x = out[0] if isinstance(out, tuple) else out
+    x = ctx.values_of(x)
+    if rank == 0:
+        attrs = {k: v for k, v in vars(solver).items() if not k.startswith("_")
+                 and k not in ("Op", "y", "x0", "vs", "st", "callbacks")
+                 and isinstance(v, (numbers.Number, np.ndarray, list, str, type(None)))}
+        _RESULTS[solve] = ((tuple(out[1:]) if isinstance(out, tuple) else None), attrs)
+    return x
+
+
+class RankContext:
+    """What one rank holds: the communicator, its slabs and the operator's kernels with the
+    exchanges each application needs."""
+
+    def __init__(self, comm, Op, layout, inputs, uses_adjoint):
+        self.comm, self.layout, self.rank = comm, layout, comm.rank
+        self.inputs = inputs
+        self.dtype = np.dtype(np.result_type(inputs["y"].dtype, Op.dtype))
+        self.directions = {False: _Direction(Op.chunk_kernel(False), layout, "model", "data",
+                                             comm.rank)}
+        if uses_adjoint:
+            self.directions[True] = _Direction(Op.chunk_kernel(True), layout, "data", "model",
+                                               comm.rank)
+        self.slab_arrays = {}
+
+    def apply(self, adjoint, x):
+        d = self.directions[adjoint]
+        sends = {s: x[d.send[s]] for s in d.send}
+        got = self.comm.exchange(sends, {s: (shape, x.dtype) for s, (shape, _) in d.recv.items()})
+        xp = get_array_module(x)
+        pieces = sorted([(d.recv[s][1], got[s]) for s in got] + [(d.own_at, x[d.own])],
+                        key=lambda p: p[0])
+        if len(pieces) == 1 or d.calls is None:
+            block = _rows(pieces, d.in_axis, pieces[0][0], None)
+            return d.kernel(block, *d.operands(xp), where=d.where, dtype=self.dtype)
+        # the inside straight from this rank's slab, the rims from small windows: the slab
+        # is not copied into a block grown by the halo
+        out = xp.empty(tuple(b - a for a, b in zip(d.where.start, d.where.stop)), self.dtype)
+        for inside, where, sl in d.calls:
+            block = x if inside else _rows(pieces, d.in_axis, where.origin[d.in_axis],
+                                           d.kernel.in_box(where.start, where.stop)[1][d.in_axis])
+            d.kernel(block, where=where, dtype=self.dtype, out=out[sl])
+        return out
+
+    def values_of(self, x):
+        """The local slab behind a dask array the rank's space gave out."""
+        if not isinstance(x, da.Array):
+            return x
+        held = persisted_chunks(x) if x.npartitions == 1 else None
+        return held[(0,) * x.ndim] if held else dask.compute(x, scheduler="sync")[0]
+
+
+class _Direction:
+    """The exchange pattern of one kernel (forward or adjoint) on the slabs: what this rank
+    sends to and receives from each other rank, and its kernel call's boxes."""
+
+    def __init__(self, kernel, layout, side_in, side_out, rank):
+        self.kernel = kernel
+        self.in_axis = layout.model_axis if side_in == "model" else layout.data_axis
+        ax = self.in_axis
+        need = []
+        for s in range(layout.size):
+            ostart, ostop = layout.slab(side_out, s)
+            istart, istop = kernel.in_box(ostart, ostop)
+            need.append((istart, istop))
+            if s == rank:
+                self.where = Where(tuple(istart), tuple(ostart), tuple(ostop))
+                self.boxes = (istart, istop, ostart, ostop)
+        mine = layout.slab(side_in, rank)
+        self.send, self.recv = {}, {}
+        self.own, self.own_at = tuple(slice(0, 0) for _ in mine[0]), need[rank][0][ax]
+        for s in range(layout.size):
+            # the rows of my slab that rank s reads
+            lo, hi = max(need[s][0][ax], mine[0][ax]), min(need[s][1][ax], mine[1][ax])
+            if s != rank and lo < hi:
+                self.send[s] = _local_slices(need[s], mine, ax, lo, hi)
+            # the rows of rank s's slab that I read
+            theirs = layout.slab(side_in, s)
+            lo, hi = max(need[rank][0][ax], theirs[0][ax]), min(need[rank][1][ax], theirs[1][ax])
+            if lo >= hi:
+                continue
+            if s == rank:
+                self.own, self.own_at = _local_slices(need[rank], mine, ax, lo, hi), lo
+            else:
+                shape = tuple(hi - lo if a == ax else b - a0
+                              for a, (a0, b) in enumerate(zip(*need[rank])))
+                self.recv[s] = (shape, lo)
+        self._operands = None
+        # (shape-keeping kernels with no operands whose output slab is their input's)
+        self.calls = self._split(mine) if kernel.split and not kernel.operands and \
+            layout.slab(side_out, rank) == mine else None
+
+    def _split(self, mine):
+        """The calls that compute the output without growing the slab: ``(inside, where,
+        out slices)``, the inside reading the slab only and the rims the halo windows; None
+        if the kernel's inside does not fit in the slab."""
+        ax, where = self.in_axis, self.where
+        (i0, i1), (m0, m1) = (where.origin[ax], self.kernel.in_box(where.start, where.stop)[1][ax]), \
+            (mine[0][ax], mine[1][ax])
+        o0, o1 = where.start[ax], where.stop[ax]
+        lo, hi = max(m0 - i0, 0), max(i1 - m1, 0)
+        if o1 - o0 <= lo + hi:
+            return None
+        calls = []
+        for a, b, inside in ((o0, o0 + lo, False), (o0 + lo, o1 - hi, True), (o1 - hi, o1, False)):
+            if a >= b:
+                continue
+            start = tuple(a if k == ax else v for k, v in enumerate(where.start))
+            stop = tuple(b if k == ax else v for k, v in enumerate(where.stop))
+            istart, istop = self.kernel.in_box(start, stop)
+            if inside and (istart[ax] < m0 or istop[ax] > m1):
+                return None
+            origin = tuple(m0 if k == ax else 0 for k in range(len(start))) if inside else istart
+            sl = tuple(slice(a - o0, b - o0) if k == ax else slice(None) for k in range(len(start)))
+            calls.append((inside, Where(origin, start, stop), sl))
+        return calls
+
+    def operands(self, xp):
+        """The kernel's operand blocks for this rank's call (cut once)."""
+        if self._operands is None:
+            boxes = self.kernel.operand_boxes(*self.boxes)
+            out = []
+            for op, (start, stop) in zip(self.kernel.operands, boxes):
+                block = op.data[_slices(start, stop)]
+                if isinstance(block, da.Array):
+                    from distributed import worker_client
+
+                    with worker_client() as c:
+                        block = c.compute(block).result()
+                out.append(block)
+            self._operands = out
+        return self._operands
+
+
+def _rows(pieces, axis, lo, hi):
+    """Rows ``[lo, hi)`` (``hi`` None: all) along ``axis`` of the pieces ``(first row, array)``
+    that cover them in order: a view when one piece holds them, else a copy."""
+    xp = get_array_module(pieces[0][1])
+    parts = []
+    for p0, a in pieces:
+        n = a.shape[axis]
+        a0, a1 = max(lo, p0), (p0 + n if hi is None else min(hi, p0 + n))
+        if a0 < a1:
+            sl = tuple(slice(a0 - p0, a1 - p0) if k == axis else slice(None) for k in range(a.ndim))
+            parts.append(a[sl])
+    return parts[0] if len(parts) == 1 else xp.concatenate(parts, axis=axis)
+
+
+def _local_slices(box, mine, ax, lo, hi):
+    """Slices of my slab (global box ``mine``) for rows ``[lo, hi)`` along ``ax`` and
+    ``box``'s extent along the other axes."""
+    return tuple(slice(lo - m0, hi - m0) if a == ax else slice(b0 - m0, b1 - m0)
+                 for a, (b0, b1, m0) in enumerate(zip(box[0], box[1], mine[0])))
+
+
+class RankSpace(EagerSpace):
+    """The space of a solver inside a rank: eager arithmetic on the rank's slabs, the
+    operator through :class:`RankContext`, dot products summed over the ranks (those of a
+    step whose vectors are ready together in one all-reduce)."""
+
+    def __init__(self, Op, y, x0, ctx):
+        super().__init__(Op, y, x0)
+        self.ctx = ctx
+        self._reductions = []
+
+    def inputs(self, **arrays):
+        out = State()
+        for name, (_, side) in arrays.items():
+            self.values[(name, 0)] = self.ctx.inputs[name]
+            out[name] = self.leaf_vec(name, side)
+        return out
+
+    def _dask(self, value, side, i):
+        """The slab as a one-chunk dask array holding it (nothing to compute or persist)."""
+        name = f"collective-slab-{uuid.uuid4().hex[:12]}"
+        return array_from_tasks(name, {(name,) + (0,) * value.ndim: value},
+                                tuple((n,) for n in value.shape), value.dtype,
+                                meta_like(value, value.dtype))
+
+    def _eval(self, node, env):
+        if node.op != "lin" or node in env:
+            return super()._eval(node, env)
+        # one pass (one generated kernel on CuPy), terms with a zero coefficient left out
+        terms = [(self._coef(c, env), n) for c, n in node.args]
+        kept = [(c, self._eval(n, env)) for c, n in terms if c != 0] or \
+            [(0.0, self._eval(terms[0][1], env))]
+        dtype = np.result_type(*[a.dtype for _, a in kept])
+        if dtype.kind != "c" and any(np.iscomplexobj(c) for c, _ in kept):
+            dtype = np.result_type(dtype, np.complex64)
+        env[node] = v = lincomb(kept, dtype)
+        return v
+
+    def _apply(self, node, env):
+        adjoint, i, inputs = node.args
+        key = ("apply", adjoint, inputs)
+        if key not in env:
+            env[key] = [self.ctx.apply(adjoint, self._eval(inputs[0], env))]
+        return env[key][i]
+
+    def _reduce(self, n, env):
+        if n.op == "reduce":
+            raise NotImplementedError("Space.reduce on the collective path")
+        self._sum_ready(n, env)
+        return env[n]
+
+    def _first(self, n, env):
+        a = self._eval(n.args[0], env)
+        return a.reshape(-1)[0] if self.ctx.rank == 0 else 0.0
+
+    def _sum_ready(self, wanted, env):
+        """Sum ``wanted`` over the ranks, with every other dot product of the step whose
+        vectors are computed (one all-reduce)."""
+        for m in wanted.args:
+            self._eval(m, env)
+        batch = [wanted] + [n for n in self._reductions if n is not wanted and n not in env
+                            and all(m in env for m in n.args)]
+        parts = [_partial(env[n.args[0]], env[n.args[-1]], n.op == "sqnorm") for n in batch]
+        xp = get_array_module(env[wanted.args[0]])
+        local = xp.stack([xp.asarray(p, dtype=xp.complex128) for p in parts]).view(xp.float64)
+        total = self.ctx.comm.allreduce(local if xp is not np else np.asarray(local))
+        for k, n in enumerate(batch):
+            re, im = float(total[2 * k]), float(total[2 * k + 1])
+            cplx = n.op == "dot" and any(np.iscomplexobj(env[m]) for m in n.args)
+            env[n] = complex(re, im) if cplx else re
+
+    def _collect(self, *roots):
+        self._reductions = _reductions(roots)
+
+    def _commit(self, outputs, check):
+        self._collect(list(outputs.values()), check)
+        super()._commit(outputs, check)
+
+    def fetch_later(self, *scalars):
+        self._collect(scalars)
+        return super().fetch_later(*scalars)
+
+    def fetch(self, *scalars, also=None):
+        self._collect(scalars)
+        return super().fetch(*scalars, also=also)
+
+
+def _partial(a, b, sq):
+    """This rank's part of ``<a, b>`` (``||a||^2`` with ``sq``), left on the device (one
+    BLAS pass on CuPy)."""
+    xp = get_array_module(a)
+    return xp.vdot(a, a).real if sq else xp.vdot(a, b)
+
+
+def _reductions(roots):
+    """The dot products and squared norms under some handles, in a stable order."""
+    seen, out, stack = set(), [], list(roots)
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Scalar):
+            x = x.node
+        if isinstance(x, Vec):
+            stack.extend(x.nodes)
+            continue
+        if isinstance(x, (tuple, list)):
+            stack.extend(x)
+            continue
+        if not isinstance(x, Node) or id(x) in seen:
+            continue
+        seen.add(id(x))
+        if x.op in ("dot", "sqnorm"):
+            out.append(x)
+        stack.extend(x.args)
+    return out
