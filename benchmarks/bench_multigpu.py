@@ -4,12 +4,17 @@ Run on the lent ``nvidia-h200-x2`` (``NCCL_NVLS_ENABLE=0``)::
 
     python benchmarks/bench_multigpu.py                      # 800x400x400, 50 iterations
     python benchmarks/bench_multigpu.py --shape 1600 800 800 --skip-fused
+    python benchmarks/bench_multigpu.py --shape 1600 800 800 --gpus 1 2 4 --skip-fused   # strong
+    python benchmarks/bench_multigpu.py --shape 800 400 400 --gpus 1 2 4 --weak --skip-peer
 
 Each configuration starts its own ``LocalCUDACluster`` (TCP between workers; the collective
 path moves halos and dots through NCCL), makes the data on the workers (a smooth field,
 the same whatever the chunks), runs one warm-up solve (the communicator is opened there and
 kept) and times ``--repeat`` solves of ``--niter`` iterations (``tol=0``, ``check_every=10``),
 the result persisted on the GPUs. PyLops+CuPy runs on one GPU in this process, last.
+``--gpus`` lists the GPU counts to run the collective path on (one chunk per GPU; default 1
+and 2, or as many as there are); ``--weak`` makes ``--shape`` the size per GPU (axis 0 grows
+with the GPUs; efficiency is then the time on one GPU over the time on N).
 
 Printed per line: time per solve and per iteration, speed-up and efficiency against ours on
 one GPU with one chunk, the ratio to PyLops+CuPy, bytes moved between GPUs per iteration
@@ -100,39 +105,53 @@ def main():
     p.add_argument("--niter", type=int, default=50)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--skip-fused", action="store_true", help="leave out the fused-path lines")
+    p.add_argument("--gpus", type=int, nargs="+", help="GPU counts for the collective path")
+    p.add_argument("--weak", action="store_true", help="--shape is per GPU (weak scaling)")
+    p.add_argument("--skip-peer", action="store_true", help="leave out PyLops+CuPy")
     p.add_argument("--json", help="also write the figures to this file")
     a = p.parse_args()
     from distributed.diagnostics import nvml
 
     shape, niter = tuple(a.shape), a.niter
     ngpus = nvml.device_get_count()
-    configs = [("ours collective, 1 GPU, 1 chunk", 1, 1, True),
-               ("ours collective, 1 GPU, 2 chunks", 1, 2, True)]
-    if ngpus >= 2:
-        configs.append(("ours collective, 2 GPUs, 2 chunks", 2, 2, True))
+    counts = [g for g in (a.gpus or [1, 2]) if g <= ngpus]
+
+    def sized(g):
+        return (shape[0] * g,) + shape[1:] if a.weak else shape
+
+    configs = [(f"ours collective, {g} GPU{'s' if g > 1 else ''}, {g} chunk{'s' if g > 1 else ''}",
+                sized(g), g, g, True) for g in counts]
+    if a.gpus is None:  # (the default lines: one GPU with two chunks too)
+        configs.insert(1, ("ours collective, 1 GPU, 2 chunks", shape, 1, 2, True))
     if not a.skip_fused:
-        configs.append(("ours fused (no collective), 1 GPU, 1 chunk", 1, 1, False))
+        configs.append(("ours fused (no collective), 1 GPU, 1 chunk", shape, 1, 1, False))
         if ngpus >= 2:
-            configs.append(("ours fused (no collective), 2 GPUs, 2 chunks", 2, 2, False))
+            configs.append(("ours fused (no collective), 2 GPUs, 2 chunks", shape, 2, 2, False))
     rows = []
-    for label, g, c, coll in configs:
-        t, sums = ours(shape, g, c, niter, a.repeat, coll)
-        rows.append(dict(label=label, gpus=g, chunks=c, seconds=t, sums=sums,
-                         bytes=halo_bytes(shape, c) if g > 1 else 0))
-        print(f"  {label}: {t * 1e3:.1f} ms", flush=True)
-    tp, psums = peer(shape, niter, a.repeat)
-    rows.append(dict(label="PyLops+CuPy, 1 GPU", gpus=1, chunks=1, seconds=tp, sums=psums, bytes=0))
+    for label, size, g, c, coll in configs:
+        t, sums = ours(size, g, c, niter, a.repeat, coll)
+        rows.append(dict(label=label, shape=size, gpus=g, chunks=c, seconds=t, sums=sums,
+                         bytes=halo_bytes(size, c) if g > 1 else 0))
+        print(f"  {label} {size}: {t * 1e3:.1f} ms", flush=True)
+    peer_rows = []
+    if not a.skip_peer:
+        tp, psums = peer(shape, niter, a.repeat)
+        peer_rows = [dict(label="PyLops+CuPy, 1 GPU", shape=shape, gpus=1, chunks=1, seconds=tp,
+                          sums=psums, bytes=0)]
     base = rows[0]["seconds"]
-    print(f"\nCGLS {niter} iterations, float32 Laplacian {shape}, {time.strftime('%Y-%m-%d')}, "
-          f"{ngpus} GPU(s)")
+    print(f"\nCGLS {niter} iterations, float32 Laplacian {shape}{' per GPU' if a.weak else ''}, "
+          f"{time.strftime('%Y-%m-%d')}, {ngpus} GPU(s)")
     print(f"{'configuration':48s} {'solve':>9s} {'per it':>8s} {'speed-up':>8s} {'eff':>5s} "
           f"{'/PyLops':>8s} {'MB/it':>7s} {'rel.diff':>9s}")
-    for r in rows:
+    for r in rows + peer_rows:
         speed = base / r["seconds"]
-        rel = abs(r["sums"][1] - psums[1]) / abs(psums[1])
+        eff = speed if a.weak else speed / r["gpus"]
+        ratio = f"{r['seconds'] / peer_rows[0]['seconds']:8.3f}" if peer_rows else f"{'-':>8s}"
+        rel = (f"{abs(r['sums'][1] - psums[1]) / abs(psums[1]):9.1e}"
+               if peer_rows and r["shape"] == shape else f"{'-':>9s}")
         print(f"{r['label']:48s} {r['seconds'] * 1e3:7.1f}ms {r['seconds'] / niter * 1e3:6.2f}ms "
-              f"{speed:8.2f} {speed / r['gpus']:5.2f} {r['seconds'] / tp:8.3f} "
-              f"{r['bytes'] / 1e6:7.2f} {rel:9.1e}")
+              f"{speed:8.2f} {eff:5.2f} {ratio} {r['bytes'] / 1e6:7.2f} {rel}")
+    rows += peer_rows
     if a.json:
         with open(a.json, "w") as f:
             json.dump(dict(shape=shape, niter=niter, rows=rows), f, indent=1)

@@ -52,7 +52,10 @@ def as_dask(x, chunks=None, opname="operator"):
     elif isinstance(x, np.ndarray) or is_cupy(x):
         check_numeric(x.dtype, opname)  # before dask's chunking, which cannot size objects
         chunks = DEFAULT_CHUNKS if chunks is None else _fitting_chunks(chunks, x, opname)
-        out = da.from_array(x, chunks=chunks, asarray=False)
+        # a new name per call (name=False), not one hashed from the values: a solve that
+        # re-sends the keys of a NumPy input that the solve before it has just released
+        # can leave a worker waiting for a chunk it never fetches (seen on dask 2026.8)
+        out = da.from_array(x, chunks=chunks, asarray=False, name=False)
     else:
         raise TypeError(
             f"{opname}: expected a dask, NumPy or CuPy array, got {type(x).__name__}; "

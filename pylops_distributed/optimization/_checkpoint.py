@@ -7,12 +7,18 @@ workers chunk by chunk (the client never gathers a vector), and in its attribute
 state's scalars, the solver's own numbers (iteration count, cost history, ...) and a
 fingerprint of the problem. ``LATEST`` is replaced (write then rename) only once a group is
 complete, so a writer killed at any moment leaves the previous checkpoint to resume from;
-older groups are then removed.
+older groups are then removed, but on a local disk the one before the latest, kept as
+``spare/`` for the next save to write over in place (removed at the end of the solve).
+
+The copy of the state kept on two workers for recovery from a lost worker is in
+:mod:`._snapshot`.
 """
 
 import importlib.util
+import logging
 import math
 import numbers
+import os
 import threading
 
 import dask
@@ -23,7 +29,11 @@ from pylops_distributed.linearoperator import LinearOperator
 from pylops_distributed.optimization._runner import Runner, Unsupported
 from pylops_distributed.stacked import StackedArray
 
+log = logging.getLogger("pylops_distributed.optimization")
+
 #: Attributes of a solver never saved: the problem, the machinery, the call's own options.
+#: A solver's ``run_attributes`` (the machinery of its run: saves, copies kept for recovery,
+#: progress bar) are neither saved nor restored either.
 _NOT_SAVED = {"niter", "progress", "checkpoint", "checkpoint_every", "check_every", "tstart",
               "tend", "telapsed", "callbacks", "callback", "iiter", "_checked", "_converged"}
 FORMAT = 1
@@ -64,11 +74,17 @@ def _decode(v):
     return tuple(_decode(e) for e in v["tuple"])
 
 
+def _not_saved(solver):
+    return _NOT_SAVED.union(getattr(solver, "run_attributes", ()))
+
+
 def solver_numbers(solver):
-    """The solver's own numbers (iteration count, costs, step lengths, ...) to save."""
+    """The solver's own numbers (iteration count, costs, step lengths, ...) to save: not the
+    machinery of the run (``run_attributes``), which a restore must leave as it is."""
     out = {}
+    skip = _not_saved(solver)
     for name, value in vars(solver).items():
-        if name in _NOT_SAVED:
+        if name in skip:
             continue
         try:
             out[name] = _encode(value)
@@ -184,24 +200,71 @@ class Store:
         return f"{self.url}/{name}"
 
     def save(self, name, attrs, vectors):
-        """Start writing group ``name`` (vectors: {name: (dask array or StackedArray, side)});
-        the workers write the chunks while the solve goes on. Returns a :class:`PendingSave`,
-        whose :meth:`~PendingSave.finish` makes the group the latest."""
+        """Start writing group ``name`` (vectors: {name: (dask array or StackedArray, side)})
+        while the solve goes on: the chunks by the workers (by a thread of this process on
+        dask's local schedulers), then the attributes and ``LATEST``. Returns a
+        :class:`PendingSave`, whose :meth:`~PendingSave.finish` waits for it."""
+        listing = [[vname, side, len(v.blocks) if isinstance(v, StackedArray) else 1,
+                    isinstance(v, StackedArray)] for vname, (v, side) in vectors.items()]
+        return PendingSave(self, name, {**attrs, "vectors": listing, "format": FORMAT}, vectors)
+
+    def _local(self):
+        from fsspec.implementations.local import LocalFileSystem
+
+        return isinstance(self.fs, LocalFileSystem)
+
+    def _begin(self, name, vectors):
+        """The group ``name``, ready for its chunks: the spare (the save before the latest)
+        renamed to it on a local disk, so that its chunk files are written over in place
+        (several times faster than new files: no block allocation), else a new group. Returns
+        the tasks that write the chunks."""
+        import zarr
+
+        path = self._path(name)
+        if self.fs.exists(path):  # a save of this iteration left unfinished
+            self.fs.rm(path, recursive=True)
+        if self._local() and self.fs.exists(self._path(SPARE)):
+            self.fs.mv(self._path(SPARE), path)  # a rename
+        zarr.open_group(self._url(name), mode="a")
+        writes = []
+        for vname, (v, side) in vectors.items():
+            blocks = list(v.blocks) if isinstance(v, StackedArray) else [v]
+            for k, b in enumerate(blocks):
+                writes += self._writes(name, f"{vname}/{k}", b)
+        return writes
+
+    def _writes(self, name, component, b):
+        """The tasks that write the dask array ``b`` as the zarr array ``component`` of group
+        ``name``: uncompressed (iterates compress little, and the save must not slow the
+        solve), one file per chunk written as its bytes (zarr's codec pipeline costs 3-7x the
+        time of the write itself); zarr's own writes where the layout is not plain bytes."""
         import zarr
 
         url = self._url(name)
-        if self.fs.exists(self._path(name)):
-            self.fs.rm(self._path(name), recursive=True)
-        zarr.open_group(url, mode="w")
-        writes, listing = [], []
-        for vname, (v, side) in vectors.items():
-            blocks = list(v.blocks) if isinstance(v, StackedArray) else [v]
-            listing.append([vname, side, len(blocks), isinstance(v, StackedArray)])
-            for k, b in enumerate(blocks):
-                # uncompressed: iterates compress little, and the save must not slow the solve
-                writes.append(da.to_zarr(b, url, component=f"{vname}/{k}", compute=False,
-                                         overwrite=True, compressors=None))
-        return PendingSave(self, name, {**attrs, "vectors": listing, "format": FORMAT}, writes)
+        regular = all(len(set(c[:-1])) <= 1 and c[-1] <= c[0] for c in b.chunks)
+        if not regular or b.ndim == 0:
+            return [da.to_zarr(b, url, component=component, compute=False, overwrite=True,
+                               compressors=None)]
+        shape = tuple(c[0] for c in b.chunks)
+        try:  # the spare's array, when it is laid out alike
+            z = zarr.open_array(store=url, path=component, mode="r+")
+            if (z.shape, z.chunks, z.dtype) != (b.shape, shape, b.dtype) or not _plain(z):
+                z = None
+        except (FileNotFoundError, ValueError, KeyError):
+            z = None
+        if z is None:
+            z = zarr.create_array(store=url, name=component, shape=b.shape, chunks=shape,
+                                  dtype=b.dtype, compressors=None, fill_value=0, overwrite=True)
+        if not _plain(z):
+            return [da.to_zarr(b, url, component=component, compute=False, overwrite=True,
+                               compressors=None)]
+        root = self._path(name, component)
+        out = []
+        for bid, block in zip(np.ndindex(*b.numblocks),
+                              b.to_delayed(optimize_graph=False).ravel()):
+            path = f"{root}/{z.metadata.encode_chunk_key(bid)}"
+            out.append(dask.delayed(_write_chunk, pure=True)(self.fs, path, shape, block))
+        return out
 
     def _complete(self, name, attrs):
         import zarr
@@ -210,55 +273,168 @@ class Store:
         tmp = self._path("LATEST.tmp")
         self.fs.pipe_file(tmp, name.encode())
         self.fs.mv(tmp, self._path("LATEST"))  # a rename: LATEST is old or new, never half
+        older = []
         for entry in self.fs.ls(self.root, detail=False):  # older groups, unfinished ones
             base = entry.rstrip("/").rsplit("/", 1)[-1]
             if base.startswith("it-") and base != name:
-                self.fs.rm(entry, recursive=True)
+                older.append(entry)
+        if self._local() and older and not self.fs.exists(self._path(SPARE)):
+            self.fs.mv(older.pop(), self._path(SPARE))  # written over by the next save
+        for entry in older:
+            self.fs.rm(entry, recursive=True)
+
+    def drop_spare(self):
+        """Remove the spare group (at the end of a solve: only the latest save stays)."""
+        if self.fs.exists(self._path(SPARE)):
+            self.fs.rm(self._path(SPARE), recursive=True)
+
+
+#: The group a local checkpoint keeps for the next save to write over (see Store._begin).
+SPARE = "spare"
+
+
+def _plain(z):
+    """Whether a zarr array stores its chunks as their bytes (little-endian, C order)."""
+    codecs = getattr(z.metadata, "codecs", ())
+    return (len(codecs) == 1 and type(codecs[0]).__name__ == "BytesCodec"
+            and getattr(getattr(codecs[0], "endian", None), "value", "little") == "little"
+            and getattr(z.metadata, "chunk_key_encoding", None) is not None)
+
+
+def _write_chunk(fs, path, shape, block):
+    """Write a chunk as zarr's ``bytes`` codec lays it out: little-endian, C order, an edge
+    chunk padded to the whole chunk's shape; over the file in place when it has the size."""
+    if not isinstance(block, np.ndarray) and hasattr(block, "get"):
+        block = block.get()  # CuPy: to the host
+    block = np.asarray(block)
+    if block.shape != tuple(shape):
+        whole = np.zeros(shape, block.dtype)
+        whole[tuple(slice(0, n) for n in block.shape)] = block
+        block = whole
+    data = np.ascontiguousarray(block.astype(block.dtype.newbyteorder("<"), copy=False))
+    view = memoryview(data.reshape(-1).view(np.uint8))
+    from fsspec.implementations.local import LocalFileSystem
+
+    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    if isinstance(fs, LocalFileSystem):
+        _write_local(fs._strip_protocol(path), view)
+        return data.nbytes
+    with fs.open(path, "wb") as f:
+        f.write(view)
+    return data.nbytes
+
+
+def _write_local(path, view):
+    """Write the bytes ``view`` as the file ``path``, over its blocks in place when it has
+    their size (else into blocks allocated first, ``posix_fallocate``), and past the page
+    cache where the system allows it (:func:`_write_direct`)."""
+    n = len(view)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)
+    try:
+        if os.fstat(fd).st_size != n:
+            os.ftruncate(fd, 0)
+            if hasattr(os, "posix_fallocate"):
+                try:
+                    os.posix_fallocate(fd, 0, n)
+                except OSError:  # not supported there: blocks allocated as written
+                    pass
+        done = _write_direct(path, view)
+        while done < n:  # the rest (or all) through the page cache
+            done += os.pwrite(fd, view[done:], done)
+        os.ftruncate(fd, n)
+    finally:
+        os.close(fd)
+
+
+#: Direct writes (``O_DIRECT``): in pieces of this many bytes, copied first to a buffer of
+#: this thread's (page-aligned), for files of at least ``_DIRECT_MIN`` bytes.
+_DIRECT_PIECE = 8 << 20
+_DIRECT_MIN = 1 << 20
+_DIRECT_ALIGN = 4096
+_buffers = threading.local()
+
+
+def _write_direct(path, view):
+    """Write the whole 4 KiB blocks of ``view`` into the file ``path`` with ``O_DIRECT``
+    (Linux), the disk reading them from a buffer of this thread's: the bytes written (0
+    where the system or the file system has no direct writes, e.g. tmpfs).
+
+    A checkpoint writes the whole state at each save; through the page cache each byte is
+    copied into a page that the kernel then writes back, with the solve's cores. Measured on
+    the 2-core VM (2026-11-30), 512 MB: 1.5-2 s of kernel time into new pages (0.1 s where
+    the pages of the save before are written over), against 0.1 s of CPU direct (0.4 s of
+    waiting for the disk, in the thread that writes)."""
+    flag = getattr(os, "O_DIRECT", 0)
+    whole = len(view) // _DIRECT_ALIGN * _DIRECT_ALIGN
+    if not flag or whole < _DIRECT_MIN:
+        return 0
+    try:
+        fd = os.open(path, os.O_WRONLY | flag)
+    except OSError:
+        return 0
+    done = 0
+    try:
+        buf = getattr(_buffers, "buf", None)
+        if buf is None:
+            import mmap
+
+            buf = _buffers.buf = mmap.mmap(-1, _DIRECT_PIECE)  # page-aligned
+        while done < whole:
+            k = min(_DIRECT_PIECE, whole - done)
+            buf[:k] = view[done:done + k]
+            wrote = os.pwrite(fd, memoryview(buf)[:k], done)
+            done += wrote
+            if wrote != k:  # short: the rest through the page cache
+                break
+    except OSError:  # refused by the file system: the rest through the page cache
+        pass
+    finally:
+        os.close(fd)
+    return done
 
 
 class PendingSave:
-    """A save whose chunks are being written (by the workers, or a thread of this process on
-    dask's local schedulers: the states are immutable, so the solve goes on meanwhile)."""
+    """A save being written, by a thread of this process: the group's chunks (by the workers
+    with a distributed client, by the thread on dask's local schedulers: the states are
+    immutable, so the solve goes on meanwhile), then its attributes and ``LATEST``."""
 
-    def __init__(self, store, name, attrs, writes):
+    def __init__(self, store, name, attrs, vectors):
         self.store, self.name, self.attrs, self.error = store, name, attrs, None
         try:
             self.client = Runner().client
         except Unsupported:
             self.client = None
-        if self.client is not None:
-            self.futures = self.client.compute(writes)
-        else:
-            self.thread = threading.Thread(target=self._write, args=(writes,), daemon=True)
-            self.thread.start()
+        self.thread = threading.Thread(target=self._write, args=(vectors,), daemon=True)
+        self.thread.start()
 
-    def _write(self, writes):
+    def _write(self, vectors):
         try:
-            dask.compute(*writes)
+            writes = self.store._begin(self.name, vectors)
+            if self.client is not None:
+                self.client.gather(self.client.compute(writes))
+            else:  # one chunk after the other: the solve's threads keep the cores
+                dask.compute(*writes, scheduler="sync")
+            del writes
+            vectors.clear()  # the chunks (views of the solve's states) are let go at once
+            self.store._complete(self.name, self.attrs)
         except BaseException as err:  # raised by finish()
             self.error = err
 
     def done(self):
-        """Whether the chunks are written (no wait)."""
-        if self.client is not None:
-            return all(f.done() for f in self.futures)
+        """Whether the save is complete (no wait)."""
         return not self.thread.is_alive()
 
     def finish(self):
-        """Wait for the chunks, then make the group the latest."""
-        if self.client is not None:
-            self.client.gather(self.futures)
-        else:
-            self.thread.join()
-            if self.error is not None:
-                raise self.error
-        self.store._complete(self.name, self.attrs)
+        """Wait for the save to be complete (the group the latest)."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
-def save_state(solver, store):
+def save_state(solver, store, fingerprint):
     """Start writing the solver's state (at a check) to ``store``: its vectors by the
-    workers, its scalars (one round trip) and numbers in the attributes; returns the
-    :class:`PendingSave`."""
+    workers, its scalars (one round trip), numbers and the problem's ``fingerprint`` (see
+    :func:`fingerprint`) in the attributes; returns the :class:`PendingSave`."""
     vs, st = solver.vs, solver.st
     order = [[name, getattr(h, "side", None)] for name, h in st.items()]
     names = [n for n, side in order if side is None]
@@ -266,7 +442,7 @@ def save_state(solver, store):
     vectors = {n: (vs.to_dask(st[n], copy=False), side) for n, side in order if side is not None}
     attrs = {"order": order, "scalars": {n: _encode(v) for n, v in zip(names, values)},
              "solver": solver_numbers(solver), "iiter": int(solver.iiter),
-             "fingerprint": solver._fingerprint}
+             "fingerprint": fingerprint}
     return store.save(f"it-{int(solver.iiter)}", attrs, vectors)
 
 
@@ -279,7 +455,8 @@ def restore_state(solver, attrs, vectors):
     out = {n: ins[f"saved_{n}"] if side is not None else scalars[n]
            for n, side in attrs["order"]}
     solver.st = vs.commit(out)
-    numbers = {k: _decode(v) for k, v in attrs["solver"].items()}
+    skip = _not_saved(solver)  # (saves written before they were left out)
+    numbers = {k: _decode(v) for k, v in attrs["solver"].items() if k not in skip}
     numbers.update(iiter=int(attrs["iiter"]), _checked=int(attrs["iiter"]))
     return numbers
 
@@ -293,28 +470,3 @@ def lost_data_errors():
     from distributed.scheduler import KilledWorker
 
     return (CancelledError, KilledWorker)
-
-
-def snapshot(solver, client):
-    """The state at a check kept on two workers (each chunk copied to a second one), for a
-    solve to go back to when a worker dies: ``(attrs, vectors)`` as :meth:`Store.load`
-    gives them (the scalars brought back: one round trip)."""
-    from concurrent.futures import CancelledError
-
-    from distributed import futures_of
-
-    vs, st = solver.vs, solver.st
-    order = [[name, getattr(h, "side", None)] for name, h in st.items()]
-    names = [n for n, side in order if side is None]
-    values = vs.fetch(*[st[n] for n in names]) if names else []
-    vectors = {n: vs.to_dask(st[n], copy=False) for n, side in order if side is not None}
-    kept = dict(zip(vectors, client.persist(list(vectors.values()))))
-    futures = futures_of(list(kept.values()))
-    client.replicate(futures, n=2)
-    who = client.who_has(futures)
-    if any(len(who.get(f.key) or ()) < 2 for f in futures):  # a worker died meanwhile
-        raise CancelledError(f"the copy of the state at iteration {solver.iiter} was lost "
-                             "while it was made")
-    attrs = {"order": order, "scalars": {n: _encode(v) for n, v in zip(names, values)},
-             "solver": solver_numbers(solver), "iiter": int(solver.iiter)}
-    return attrs, {n: (kept[n], side) for n, side in order if side is not None}

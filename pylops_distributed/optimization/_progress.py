@@ -85,6 +85,38 @@ def performance_report(filename):
         yield
 
 
+#: The parameters of a solve that every solver function takes besides its solver's, as its
+#: docstring lists them (``{value}``: what the bar shows); put in by :func:`run_options`.
+RUN_OPTIONS = """\
+    progress : bool, optional
+        Show a progress bar (``tqdm.auto``, in a terminal or a notebook) moved at each check:
+        iteration, {value}, elapsed time, iterations per second.
+    performance_report : str, optional
+        Write Dask's performance report of the solve (task stream, worker profiles, transfers)
+        to this HTML file; needs a ``distributed.Client``.
+    checkpoint : str or os.PathLike, optional
+        A folder (local path or fsspec URL) where the solver's state is saved at checks (the
+        workers write the vectors; see :mod:`~pylops_distributed.optimization`). Calling
+        again with the same ``checkpoint`` resumes from the newest save, with the result of
+        an uninterrupted run; one made by another problem raises ``ValueError``.
+    checkpoint_every : int, optional
+        Checks between two saves (default 1: at every check).
+"""
+_MARKER = "    {run_options}\n"
+
+
+def run_options(value):
+    """A decorator: :data:`RUN_OPTIONS` (the bar showing ``value``, e.g. ``"residual"``) in
+    place of the line ``{run_options}`` of the function's docstring."""
+    def put(fn):
+        if fn.__doc__ is not None:  # (None under python -OO)
+            if _MARKER not in fn.__doc__:
+                raise ValueError(f"{fn.__name__}: no line '{{run_options}}' in its docstring")
+            fn.__doc__ = fn.__doc__.replace(_MARKER, RUN_OPTIONS.format(value=value))
+        return fn
+    return put
+
+
 def solve_with(solver, callback, progress, report, checkpoint, checkpoint_every, **kwargs):
     """The body of the solver functions: ``solver.solve(**kwargs)`` with the callback, the
     progress bar, the performance report and the checkpoint asked for."""

@@ -21,8 +21,8 @@ from pylops_distributed._arrays import as_dask
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization._fused import FusedSpace, NotFusable
 from pylops_distributed.optimization._checkpoint import (Store, fingerprint, lost_data_errors,
-                                                         mismatch, restore_state, save_state,
-                                                         snapshot)
+                                                         mismatch, restore_state, save_state)
+from pylops_distributed.optimization._snapshot import Snapshot, snapshot
 from pylops_distributed.optimization._collective import in_rank, rank_space
 from pylops_distributed.optimization._eager import EagerSpace
 from pylops_distributed.optimization._progress import last_cost, start_bar
@@ -106,6 +106,13 @@ class CheckedSolver(Solver):
     checkpoint = None
     checkpoint_every = 1
     _resumed = None
+    #: The machinery of a run (saves, the copy of the state kept for recovery, the progress
+    #: bar): neither saved in a checkpoint nor in that copy, so that going back to either
+    #: leaves it as it is (a restore that put back ``_snapshot`` as it was when the copy was
+    #: made dropped the copy itself, and ``_recoveries`` went back to 0).
+    run_attributes = frozenset({
+        "_store", "_saves", "_pending", "_fingerprint", "_resumed", "_snapshot", "_keeper",
+        "_next_snapshot", "_recoveries", "_bar", "_extras"})
 
     def __init__(self, Op, callbacks=None):
         super().__init__(aslinearoperator(Op), callbacks)
@@ -295,14 +302,21 @@ class CheckedSolver(Solver):
             self._saves += 1
             if self._saves % self.checkpoint_every == 0:
                 self._finish_save()
-                self._pending = save_state(self, self._store)
+                self._pending = save_state(self, self._store, self._fingerprint)
         if getattr(self, "_keeper", None) is not None and time.perf_counter() >= self._next_snapshot:
-            t0 = time.perf_counter()
-            self._snapshot = snapshot(self, self._keeper)
-            log.debug("%s: state copied at iteration %d", type(self).__name__, self.iiter)
-            # copies cost at most ~5% of the solve: the next one after 20 times this one's time
-            self._next_snapshot = time.perf_counter() + 20 * (time.perf_counter() - t0)
+            self._keep_copy()
         self._settle_callbacks()
+
+    def _keep_copy(self):
+        """Keep a copy of the state on two workers (:func:`snapshot`), in place of the one
+        before unless it could not be made."""
+        t0 = time.perf_counter()
+        snap = snapshot(self, self._keeper)
+        if snap is not None:
+            self._snapshot = snap
+            log.debug("%s: state copied at iteration %d", type(self).__name__, self.iiter)
+        # copies cost at most ~5% of the solve: the next one after 20 times this one's time
+        self._next_snapshot = time.perf_counter() + 20 * (time.perf_counter() - t0)
 
     def _settle_callbacks(self):
         """Numbers for the lazy values that callbacks stored (``MetricsCallback``'s metrics of
@@ -417,6 +431,8 @@ class CheckedSolver(Solver):
                 try:
                     self._steps(x, niter, show, watched)
                     self._finish_save()
+                    if getattr(self, "_store", None) is not None:
+                        self._store.drop_spare()  # only the latest save stays
                     break
                 except lost_data_errors() as err:
                     self._recover(err)
@@ -424,6 +440,9 @@ class CheckedSolver(Solver):
             if self._bar is not None:
                 self._bar.close()
                 self._bar = None
+            # the copy's chunks leave the workers now, not when the solver is collected (a
+            # solver is in reference cycles: that may be much later)
+            self._snapshot = None
         self._settle_callbacks()  # the last step's (its check came before its callback)
         return self._x()
 
@@ -464,10 +483,11 @@ class CheckedSolver(Solver):
                 "from the last save") from err
         self._recoveries += 1
         self._pending = None  # a save being written may have lost its chunks
-        attrs, vectors = snap
+        attrs = snap.attrs if isinstance(snap, Snapshot) else snap[0]
         log.warning("%s: a worker was lost near iteration %d (%s); going back to iteration %d "
                     "from %s", name, self.iiter, type(err).__name__, attrs["iiter"], source)
         try:
+            vectors = snap.vectors() if isinstance(snap, Snapshot) else snap[1]
             self.vs = self._space()
             vars(self).update(restore_state(self, attrs, vectors))
             if self.iiter == 0:  # back before the first check: its first values again
@@ -479,6 +499,12 @@ class CheckedSolver(Solver):
                 "too (more than one worker gone?). Call the solver again; with checkpoint=PATH "
                 "the state is saved on disk at checks and a new call resumes from the last "
                 "save") from again
+        if getattr(self, "_keeper", None) is not None:
+            # the copy just used may be left on one worker: the state it gave, on two again
+            try:
+                self._keep_copy()
+            except lost_data_errors():
+                pass  # lost again: the next check says so, and the copy before is still kept
 
     def callback(self, x, *args, **kwargs):
         """Called after every step with the lazy model (PyLops' hook)."""

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from pylops_distributed.optimization._progress import solve_with
+from pylops_distributed.optimization._progress import run_options, solve_with
 from pylops_distributed.optimization._solver import (CheckedSolver, active, as_float, is_complex,
                                                     predicted_memory, stopped_at)
 from pylops_distributed.optimization._space import call, safe_div
@@ -195,6 +195,7 @@ class CGLS(CheckedSolver):
         return (self._finish(x), self.istop, self.iiter, self.r1norm, self.r2norm, self.cost)
 
 
+@run_options("residual")
 def cgls(Op, y, x0=None, niter=10, damp=0.0, tol=1e-4, show=False, itershow=(10, 10, 10),
          callback=None, preallocate=False, check_every=10, progress=False,
          performance_report=None, checkpoint=None, checkpoint_every=1):
@@ -204,19 +205,7 @@ def cgls(Op, y, x0=None, niter=10, damp=0.0, tol=1e-4, show=False, itershow=(10,
 
     Parameters
     ----------
-    progress : bool, optional
-        Show a progress bar (``tqdm.auto``, in a terminal or a notebook) moved at each check:
-        iteration, residual, elapsed time, iterations per second.
-    performance_report : str, optional
-        Write Dask's performance report of the solve (task stream, worker profiles, transfers)
-        to this HTML file; needs a ``distributed.Client``.
-    checkpoint : str or os.PathLike, optional
-        A folder (local path or fsspec URL) where the solver's state is saved at checks (the
-        workers write the vectors; see :mod:`~pylops_distributed.optimization`). Calling
-        again with the same ``checkpoint`` resumes from the newest save, with the result of
-        an uninterrupted run; one made by another problem raises ``ValueError``.
-    checkpoint_every : int, optional
-        Checks between two saves (default 1: at every check).
+    {run_options}
 
     Returns
     -------

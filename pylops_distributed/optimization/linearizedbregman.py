@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from pylops_distributed.optimization import _thresholds
-from pylops_distributed.optimization._progress import solve_with
+from pylops_distributed.optimization._progress import run_options, solve_with
 from pylops_distributed.optimization._solver import CheckedSolver, predicted_memory
 from pylops_distributed.optimization._space import call, safe_div
 
@@ -128,6 +128,7 @@ class LinearizedBregman(CheckedSolver):
         return self._finish(x), self.iiter, self.cost
 
 
+@run_options("cost")
 def linearized_bregman(Op, y, x0=None, niter=10, thresh=0.1, alpha=None, tol=1e-10, show=False,
                        itershow=(10, 10, 10), callback=None, check_every=10, progress=False,
                        performance_report=None, checkpoint=None, checkpoint_every=1):
@@ -137,19 +138,7 @@ def linearized_bregman(Op, y, x0=None, niter=10, thresh=0.1, alpha=None, tol=1e-
 
     Parameters
     ----------
-    progress : bool, optional
-        Show a progress bar (``tqdm.auto``, in a terminal or a notebook) moved at each check:
-        iteration, cost, elapsed time, iterations per second.
-    performance_report : str, optional
-        Write Dask's performance report of the solve (task stream, worker profiles, transfers)
-        to this HTML file; needs a ``distributed.Client``.
-    checkpoint : str or os.PathLike, optional
-        A folder (local path or fsspec URL) where the solver's state is saved at checks (the
-        workers write the vectors; see :mod:`~pylops_distributed.optimization`). Calling
-        again with the same ``checkpoint`` resumes from the newest save, with the result of
-        an uninterrupted run; one made by another problem raises ``ValueError``.
-    checkpoint_every : int, optional
-        Checks between two saves (default 1: at every check).
+    {run_options}
 
     Returns
     -------

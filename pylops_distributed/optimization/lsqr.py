@@ -6,7 +6,7 @@ import dask.array as da
 import numpy as np
 
 from pylops_distributed.optimization._elementwise import add_square, lincomb
-from pylops_distributed.optimization._progress import solve_with
+from pylops_distributed.optimization._progress import run_options, solve_with
 from pylops_distributed.optimization._solver import (CheckedSolver, as_float, is_complex,
                                                     predicted_memory)
 from pylops_distributed.optimization._space import call, sqrt
@@ -366,6 +366,7 @@ class LSQR(CheckedSolver):
                 self.acond, self.arnorm, self.xnorm, var, self.cost)
 
 
+@run_options("residual")
 def lsqr(Op, y, x0=None, damp=0.0, atol=1e-08, btol=1e-08, conlim=100000000.0, niter=10,
          calc_var=True, show=False, itershow=(10, 10, 10), callback=None, preallocate=False,
          check_every=10, progress=False,
@@ -376,19 +377,7 @@ def lsqr(Op, y, x0=None, damp=0.0, atol=1e-08, btol=1e-08, conlim=100000000.0, n
 
     Parameters
     ----------
-    progress : bool, optional
-        Show a progress bar (``tqdm.auto``, in a terminal or a notebook) moved at each check:
-        iteration, residual, elapsed time, iterations per second.
-    performance_report : str, optional
-        Write Dask's performance report of the solve (task stream, worker profiles, transfers)
-        to this HTML file; needs a ``distributed.Client``.
-    checkpoint : str or os.PathLike, optional
-        A folder (local path or fsspec URL) where the solver's state is saved at checks (the
-        workers write the vectors; see :mod:`~pylops_distributed.optimization`). Calling
-        again with the same ``checkpoint`` resumes from the newest save, with the result of
-        an uninterrupted run; one made by another problem raises ``ValueError``.
-    checkpoint_every : int, optional
-        Checks between two saves (default 1: at every check).
+    {run_options}
 
     Returns
     -------

@@ -36,7 +36,7 @@ from pylops_distributed.optimization.irls import IRLS, irls
 from pylops_distributed.optimization.linearizedbregman import LinearizedBregman, linearized_bregman
 from pylops_distributed.optimization.omp import OMP, omp
 from pylops_distributed.optimization.splitbregman import SplitBregman, splitbregman
-from pylops_distributed.optimization._progress import solve_with
+from pylops_distributed.optimization._progress import run_options, solve_with
 from pylops_distributed.optimization._solver import CheckedSolver, active, predicted_memory
 from pylops_distributed.optimization._space import call, sqrt
 from pylops_distributed.stacked import StackedArray
@@ -475,6 +475,7 @@ class FISTA(ISTA):
         return out
 
 
+@run_options("cost")
 def ista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None, tol=1e-10,
          rtol=0.0, rtol1=0.0, threshkind="soft", perc=None, decay=None, monitorres=False,
          show=False, itershow=(10, 10, 10), callback=None, preallocate=False, check_every=10, progress=False,
@@ -485,19 +486,7 @@ def ista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None,
 
     Parameters
     ----------
-    progress : bool, optional
-        Show a progress bar (``tqdm.auto``, in a terminal or a notebook) moved at each check:
-        iteration, cost, elapsed time, iterations per second.
-    performance_report : str, optional
-        Write Dask's performance report of the solve (task stream, worker profiles, transfers)
-        to this HTML file; needs a ``distributed.Client``.
-    checkpoint : str or os.PathLike, optional
-        A folder (local path or fsspec URL) where the solver's state is saved at checks (the
-        workers write the vectors; see :mod:`~pylops_distributed.optimization`). Calling
-        again with the same ``checkpoint`` resumes from the newest save, with the result of
-        an uninterrupted run; one made by another problem raises ``ValueError``.
-    checkpoint_every : int, optional
-        Checks between two saves (default 1: at every check).
+    {run_options}
 
     Returns
     -------
@@ -525,6 +514,7 @@ def ista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None,
                       check_every=check_every)
 
 
+@run_options("cost")
 def fista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None, tol=1e-10,
           rtol=0.0, rtol1=0.0, threshkind="soft", perc=None, decay=None, monitorres=False,
           show=False, itershow=(10, 10, 10), callback=None, preallocate=False, check_every=10, progress=False,
@@ -535,19 +525,7 @@ def fista(Op, y, x0=None, niter=10, SOp=None, eps=0.1, alpha=None, eigsdict=None
 
     Parameters
     ----------
-    progress : bool, optional
-        Show a progress bar (``tqdm.auto``, in a terminal or a notebook) moved at each check:
-        iteration, cost, elapsed time, iterations per second.
-    performance_report : str, optional
-        Write Dask's performance report of the solve (task stream, worker profiles, transfers)
-        to this HTML file; needs a ``distributed.Client``.
-    checkpoint : str or os.PathLike, optional
-        A folder (local path or fsspec URL) where the solver's state is saved at checks (the
-        workers write the vectors; see :mod:`~pylops_distributed.optimization`). Calling
-        again with the same ``checkpoint`` resumes from the newest save, with the result of
-        an uninterrupted run; one made by another problem raises ``ValueError``.
-    checkpoint_every : int, optional
-        Checks between two saves (default 1: at every check).
+    {run_options}
 
     Returns
     -------
