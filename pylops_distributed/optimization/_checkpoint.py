@@ -39,6 +39,19 @@ _NOT_SAVED = {"niter", "progress", "checkpoint", "checkpoint_every", "check_ever
 FORMAT = 1
 
 
+def check_checkpoint(name, checkpoint, checkpoint_every):
+    """Raise ``TypeError`` for a ``checkpoint`` that is not a path or URL (None is), and
+    ``ValueError`` for a ``checkpoint_every`` that is not an integer >= 1 (``name``: the
+    solver, for the message)."""
+    if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(f"{name}: checkpoint must be a folder path or URL (str or "
+                        f"os.PathLike), got {type(checkpoint).__name__}")
+    if (isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, numbers.Integral)
+            or checkpoint_every < 1):
+        raise ValueError(f"{name}: checkpoint_every must be an integer >= 1, got "
+                         f"{checkpoint_every!r}")
+
+
 def _encode(v):
     """JSON form of a solver attribute (exact for floats and complex), or raise TypeError."""
     if v is None or isinstance(v, (bool, str)):

@@ -9,7 +9,6 @@ the engine drives, plain dask.array otherwise (logged, with the reason).
 import logging
 import math
 import numbers
-import os
 import time
 
 import dask
@@ -20,8 +19,9 @@ from pylops.optimization.basesolver import Solver
 from pylops_distributed._arrays import as_dask
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization._fused import FusedSpace, NotFusable
-from pylops_distributed.optimization._checkpoint import (Store, fingerprint, lost_data_errors,
-                                                         mismatch, restore_state, save_state)
+from pylops_distributed.optimization._checkpoint import (Store, check_checkpoint, fingerprint,
+                                                         lost_data_errors, mismatch,
+                                                         restore_state, save_state)
 from pylops_distributed.optimization._snapshot import Snapshot, snapshot
 from pylops_distributed.optimization._collective import in_rank, rank_space
 from pylops_distributed.optimization._eager import EagerSpace
@@ -217,14 +217,7 @@ class CheckedSolver(Solver):
         TypeError
             ``checkpoint`` not a path or URL.
         """
-        name = type(self).__name__
-        if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
-            raise TypeError(f"{name}: checkpoint must be a folder path or URL (str or "
-                            f"os.PathLike), got {type(checkpoint).__name__}")
-        if (isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, numbers.Integral)
-                or checkpoint_every < 1):
-            raise ValueError(f"{name}: checkpoint_every must be an integer >= 1, got "
-                             f"{checkpoint_every!r}")
+        check_checkpoint(type(self).__name__, checkpoint, checkpoint_every)
         self.checkpoint, self.checkpoint_every = checkpoint, int(checkpoint_every)
 
     def _start_state(self, outputs, extras):

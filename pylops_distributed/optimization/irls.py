@@ -19,6 +19,7 @@ from pylops_distributed.basicoperators.vstack import VStack
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization._inversion import (as_block, check_engine, scipy_lsqr_defaults,
                                                        solver_kwargs)
+from pylops_distributed.optimization._outer_checkpoint import outer_checkpoint
 from pylops_distributed.optimization.cgls import cgls
 from pylops_distributed.optimization.lsqr import lsqr
 from pylops_distributed.stacked import StackedArray
@@ -158,13 +159,24 @@ class IRLS(Solver):
         else:
             x = da.zeros(self.Op.dims, dtype=np.result_type(self.Op.dtype, self.y.dtype))
         change = np.inf
+        ck = getattr(self, "_checkpoint", None)
+        saved = ck.resume() if ck is not None else None
+        if saved is not None:
+            numbers, vectors = saved
+            x, self.r = vectors["x"], vectors["r"]
+            self.iiter, self.cost, change = numbers["iiter"], numbers["cost"], numbers["change"]
         while self.iiter < nouter and change >= self.tolIRLS:
             xold = x
             x = self.step(x, engine, show, **kwargs_solver)
             change = float(dask.compute(_norm(x - xold))[0])
+            if ck is not None:
+                ck.save({"iiter": self.iiter, "cost": self.cost, "change": change},
+                        {"x": x, "r": self.r})
             self.callback(x)
             if self.callbacks and any(getattr(cb, "stop", False) for cb in self.callbacks):
                 break
+        if ck is not None:
+            ck.close()
         if hasattr(self, "x0"):
             x = self.x0 + x
         return x.ravel() if self._flat else x
@@ -175,10 +187,17 @@ class IRLS(Solver):
 
     def solve(self, y, x0=None, nouter=10, threshR=False, epsR=1e-10, epsI=1e-10, tolIRLS=1e-10,
               warm=False, kind="data", engine=None, show=False, itershow=(10, 10, 10),
-              preallocate=False, **kwargs_solver):
-        """Run the whole solver; returns ``(x, nouter)``."""
+              preallocate=False, checkpoint=None, checkpoint_every=1, **kwargs_solver):
+        """Run the whole solver; returns ``(x, nouter)``. With ``checkpoint`` (a folder), the
+        state is saved every ``checkpoint_every`` outer iterations, and a call with the same
+        folder resumes from the newest save."""
         self.setup(y=y, nouter=nouter, threshR=threshR, epsR=epsR, epsI=epsI, tolIRLS=tolIRLS,
                    warm=warm, kind=kind, preallocate=preallocate, show=show)
+        params = dict(threshR=threshR, epsR=epsR, epsI=epsI, tolIRLS=tolIRLS, warm=warm,
+                      kind=kind, engine=engine, kwargs_solver=kwargs_solver)
+        self._checkpoint = outer_checkpoint(
+            self, checkpoint, checkpoint_every, params, self.cost[0] ** 2,
+            None if x0 is None else as_block(x0, self.Op.dims, "IRLS: x0"))
         x = self.run(x0, nouter=nouter, engine=engine, show=show, itershow=itershow,
                      **kwargs_solver)
         self.finalize(show)
@@ -187,11 +206,18 @@ class IRLS(Solver):
 
 def irls(Op, y, x0=None, nouter=10, threshR=False, epsR=1e-10, epsI=1e-10, tolIRLS=1e-10,
          warm=False, kind="data", engine=None, show=False, itershow=(10, 10, 10), callback=None,
-         preallocate=False, **kwargs_solver):
-    """Iteratively reweighted least squares (see :class:`IRLS`); returns ``(x, nouter)``."""
+         preallocate=False, checkpoint=None, checkpoint_every=1, **kwargs_solver):
+    """Iteratively reweighted least squares (see :class:`IRLS`); returns ``(x, nouter)``.
+
+    ``checkpoint`` (a folder, local path or fsspec URL): the state (model, residual, costs)
+    is saved every ``checkpoint_every`` outer iterations, and a call with the same folder
+    resumes from the newest save with the result of an uninterrupted run; a folder written
+    by another problem raises ``ValueError``. Other keywords go to the inner solver.
+    """
     solver = IRLS(Op)
     if callback is not None:
         solver.callback = callback
     return solver.solve(y, x0=x0, nouter=nouter, threshR=threshR, epsR=epsR, epsI=epsI,
                         tolIRLS=tolIRLS, warm=warm, kind=kind, engine=engine, show=show,
-                        itershow=itershow, preallocate=preallocate, **kwargs_solver)
+                        itershow=itershow, preallocate=preallocate, checkpoint=checkpoint,
+                        checkpoint_every=checkpoint_every, **kwargs_solver)

@@ -44,6 +44,7 @@ from scipy.sparse.linalg import lsqr as _scipy_lsqr
 
 from pylops_distributed._arrays import get_array_module, meta_like
 from pylops_distributed.linearoperator import aslinearoperator
+from pylops_distributed.optimization._outer_checkpoint import outer_checkpoint
 from pylops_distributed.optimization._solver import as_vector
 from pylops_distributed.optimization._space import ROUND_TRIPS
 from pylops_distributed.stacked import StackedArray
@@ -362,15 +363,35 @@ class OMP(_PyLopsOMP):
         """Outer iterations until ``niter_outer``, a residual norm ``<= sigma``, or a
         callback's ``stop``; returns ``(x, cols)``."""
         _inner_engine(type(self).__name__, engine, kwargs_solver, self.y, self.niter_inner)
+        ck = getattr(self, "_checkpoint", None)
+        saved = ck.resume() if ck is not None else None
+        if saved is not None:
+            x, cols = self._resume(*saved)
         while self.iiter < self.niter_outer and self.cost[self.iiter] > self.sigma:
             showstep = show and (self.iiter < itershow[0]
                                  or self.niter_outer - self.iiter < itershow[1]
                                  or self.iiter % itershow[2] == 0)
             x, cols = self.step(x, cols, engine, showstep, **kwargs_solver)
+            if ck is not None:
+                ck.save({"iiter": self.iiter, "cost": self.cost, "x": x, "cols": cols},
+                        {"res": self.res, **({"A": self._A} if self._A is not None else {})})
             self.callback(x, cols)
             if self.callbacks and any(getattr(cb, "stop", False) for cb in self.callbacks):
                 break
+        if ck is not None:
+            ck.close()
         return x, cols
+
+    def _resume(self, numbers, vectors):
+        """The state of a save: the residual and the selected columns (``A``) back, the next
+        column to be chosen asked again (one more round trip, at the first step)."""
+        self.iiter, self.cost = numbers["iiter"], numbers["cost"]
+        self.res = self._own(vectors["res"].rechunk(self.y.chunks), "res").persist()
+        if "A" in vectors:
+            self._A = vectors["A"].rechunk(-1)
+        self._c = self._sel = None
+        x = numbers["x"]
+        return (list(x) if isinstance(x, (list, tuple)) else x), list(numbers["cols"])
 
     def finalize(self, x, cols, show=False):
         """The model: ``x`` at ``cols``, zeros elsewhere, a lazy dask array of size
@@ -386,12 +407,19 @@ class OMP(_PyLopsOMP):
 
     def solve(self, y, niter_outer=10, niter_inner=40, sigma=1e-4, normalizecols=False,
               Opbasis=None, optimal_coeff=False, engine="scipy", preallocate=False, show=False,
-              itershow=(10, 10, 10), **kwargs_solver):
-        """Run the whole solver; returns ``(x, niter_outer, cost)`` as PyLops."""
+              itershow=(10, 10, 10), checkpoint=None, checkpoint_every=1, **kwargs_solver):
+        """Run the whole solver; returns ``(x, niter_outer, cost)`` as PyLops. With
+        ``checkpoint`` (a folder), the state is saved every ``checkpoint_every`` outer
+        iterations, and a call with the same folder resumes from the newest save."""
         _inner_engine(type(self).__name__, engine, kwargs_solver, y, niter_inner)  # before setup
         self.setup(y, niter_outer=niter_outer, niter_inner=niter_inner, sigma=sigma,
                    normalizecols=normalizecols, Opbasis=Opbasis, optimal_coeff=optimal_coeff,
                    preallocate=preallocate, show=show)
+        params = dict(niter_inner=niter_inner, sigma=sigma, normalizecols=normalizecols,
+                      Opbasis=Opbasis, optimal_coeff=optimal_coeff, engine=engine,
+                      kwargs_solver=kwargs_solver)
+        self._checkpoint = outer_checkpoint(self, checkpoint, checkpoint_every, params,
+                                            self.cost[0] ** 2)
         x, cols = self.run([], [], engine=engine, show=show, itershow=itershow, **kwargs_solver)
         return self.finalize(x, cols, show), self.nouter, self.cost
 
@@ -405,7 +433,8 @@ class _CostToData(CostToDataCallback):
 
 def omp(Op, y, niter_outer=10, niter_inner=40, sigma=1e-4, rtol=0.0, rtol1=0.0,
         normalizecols=False, Opbasis=None, optimal_coeff=False, engine="scipy", show=False,
-        itershow=(10, 10, 10), callback=None, preallocate=False, **kwargs_solver):
+        itershow=(10, 10, 10), callback=None, preallocate=False, checkpoint=None,
+        checkpoint_every=1, **kwargs_solver):
     r"""Orthogonal Matching Pursuit (see :class:`OMP`), as
     :func:`pylops.optimization.sparsity.omp`: one blocking round trip per outer iteration, plus
     one at setup.
@@ -426,6 +455,14 @@ def omp(Op, y, niter_outer=10, niter_inner=40, sigma=1e-4, rtol=0.0, rtol1=0.0,
         Inner solver: SciPy's ``lsqr`` or PyLops' ``cgls`` (always ``cgls`` on CuPy).
     callback : callable, optional
         ``callback(x, cols)`` after every step, as PyLops.
+    checkpoint : str or os.PathLike, optional
+        A folder (local path or fsspec URL) where the state (coefficients, selected columns,
+        residual, costs) is saved every ``checkpoint_every`` outer iterations; a call with
+        the same folder resumes from the newest save with the result of an uninterrupted run
+        (ties between columns are drawn from ``np.random`` as PyLops does: seed it for the
+        same draws); a folder written by another problem raises ``ValueError``.
+    checkpoint_every : int, optional
+        Outer iterations between two saves (default 1).
     **kwargs_solver
         Arguments of the inner solver (PyLops' ``step`` takes them).
 
@@ -463,4 +500,4 @@ def omp(Op, y, niter_outer=10, niter_inner=40, sigma=1e-4, rtol=0.0, rtol1=0.0,
     return solver.solve(y, niter_outer=niter_outer, niter_inner=niter_inner, sigma=sigma,
                         normalizecols=normalizecols, Opbasis=Opbasis, optimal_coeff=optimal_coeff,
                         engine=engine, preallocate=preallocate, show=show, itershow=itershow,
-                        **kwargs_solver)
+                        checkpoint=checkpoint, checkpoint_every=checkpoint_every, **kwargs_solver)

@@ -20,6 +20,7 @@ from pylops.optimization.basesolver import Solver
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization import _thresholds
 from pylops_distributed.optimization._inversion import as_block, check_engine
+from pylops_distributed.optimization._outer_checkpoint import outer_checkpoint
 from pylops_distributed.optimization.leastsquares import regularized_inversion
 
 __all__ = ["SplitBregman", "splitbregman"]
@@ -137,13 +138,25 @@ class SplitBregman(Solver):
         """Outer iterations until ``niter_outer`` or a model change ``<= tol``."""
         # as PyLops (its first "previous" model is x + 1.1 tol): tol=0 makes no iteration
         change = 1.1 * self.tol * math.sqrt(int(np.prod(self.Op.dims)))
+        ck = getattr(self, "_checkpoint", None)
+        saved = ck.resume() if ck is not None else None
+        if saved is not None:
+            numbers, vectors = saved
+            x, self.d, self.b = vectors["x"], vectors["d"], vectors["b"]
+            self.iiter, self.cost, change = numbers["iiter"], numbers["cost"], numbers["change"]
+            self.costdata = numbers["costdata"]
         while change > self.tol and self.iiter < self.niter_outer:
             xold = x
             x = self.step(x, engine, show, show_inner, **kwargs_solver)
             change = float(dask.compute(da.sqrt(_sqnorm(x - xold)))[0])
+            if ck is not None:
+                ck.save({"iiter": self.iiter, "cost": self.cost, "change": change,
+                         "costdata": self.costdata}, {"x": x, "d": self.d, "b": self.b})
             self.callback(x)
             if self.callbacks and any(getattr(cb, "stop", False) for cb in self.callbacks):
                 break
+        if ck is not None:
+            ck.close()
         return x.ravel() if self._flat else x
 
     def finalize(self, show=False):
@@ -153,12 +166,20 @@ class SplitBregman(Solver):
     def solve(self, y, RegsL1, x0=None, niter_outer=3, niter_inner=5, RegsL2=None,
               dataregsL2=None, mu=1.0, epsRL1s=None, epsRL2s=None, tol=1e-10, tau=1.0,
               restart=False, engine=None, show=False, itershow=(10, 10, 10), show_inner=False,
-              preallocate=False, **kwargs_solver):
-        """Run the whole solver; returns ``(x, iiter, cost)``."""
+              preallocate=False, checkpoint=None, checkpoint_every=1, **kwargs_solver):
+        """Run the whole solver; returns ``(x, iiter, cost)``. With ``checkpoint`` (a folder),
+        the state is saved every ``checkpoint_every`` outer iterations, and a call with the
+        same folder resumes from the newest save."""
         x = self.setup(y, RegsL1, x0=x0, niter_outer=niter_outer, niter_inner=niter_inner,
                        RegsL2=RegsL2, dataregsL2=dataregsL2, mu=mu, epsRL1s=epsRL1s,
                        epsRL2s=epsRL2s, tol=tol, tau=tau, restart=restart,
                        preallocate=preallocate, show=show)
+        params = dict(RegsL1=self.RegsL1, RegsL2=self.RegsL2, niter_inner=niter_inner, mu=mu,
+                      epsRL1s=self.epsRL1s, epsRL2s=self.epsRL2s, tol=tol, tau=tau,
+                      restart=restart, engine=engine, kwargs_solver=kwargs_solver)
+        self._checkpoint = outer_checkpoint(
+            self, checkpoint, checkpoint_every, params,
+            lambda: float(dask.compute(_sqnorm(self.y))[0]), self.x0)
         x = self.run(x, engine=engine, show=show, itershow=itershow, show_inner=show_inner,
                      **kwargs_solver)
         self.finalize(show)
@@ -169,11 +190,15 @@ def splitbregman(Op, y, RegsL1, x0=None, niter_outer=3, niter_inner=5, RegsL2=No
                  dataregsL2=None, mu=1.0, epsRL1s=None, epsRL2s=None, tol=1e-10, rtol=0.0,
                  rtol1=0.0, tau=1.0, restart=False, engine=None, show=False,
                  itershow=(10, 10, 10), show_inner=False, callback=None, preallocate=False,
-                 **kwargs_solver):
+                 checkpoint=None, checkpoint_every=1, **kwargs_solver):
     """Split Bregman (see :class:`SplitBregman`); returns ``(x, iiter, cost)``.
 
     ``rtol`` and ``rtol1`` stop when the cost falls below ``rtol`` times the first cost or
-    ``rtol1`` times :math:`\\|\\mathbf{y}\\|_2`, as PyLops' callbacks.
+    ``rtol1`` times :math:`\\|\\mathbf{y}\\|_2`, as PyLops' callbacks. ``checkpoint`` (a
+    folder, local path or fsspec URL): the state (model, the split and Bregman variables,
+    costs) is saved every ``checkpoint_every`` outer iterations, and a call with the same
+    folder resumes from the newest save with the result of an uninterrupted run; a folder
+    written by another problem raises ``ValueError``.
     """
     from pylops.optimization.callback import CostToDataCallback, CostToInitialCallback
 
@@ -186,4 +211,5 @@ def splitbregman(Op, y, RegsL1, x0=None, niter_outer=3, niter_inner=5, RegsL2=No
                         RegsL2=RegsL2, dataregsL2=dataregsL2, mu=mu, epsRL1s=epsRL1s,
                         epsRL2s=epsRL2s, tol=tol, tau=tau, restart=restart, engine=engine,
                         show=show, itershow=itershow, show_inner=show_inner,
-                        preallocate=preallocate, **kwargs_solver)
+                        preallocate=preallocate, checkpoint=checkpoint,
+                        checkpoint_every=checkpoint_every, **kwargs_solver)
