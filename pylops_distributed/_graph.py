@@ -107,8 +107,10 @@ def apply_terms(terms, out_chunks, dtype, prefix=None):
             ps = pieces(istart, istop, xb, None if k.corners or home is None else home)
             ishape = tuple(b - a for a, b in zip(istart, istop))
             if k.additive and len(ps) > 1:
-                # one partial result per piece of the input box, summed in the block task
+                # one partial result per piece of the input box, summed by a tree whose
+                # last level is the block task
                 term = _Term(k.stripped(), istart, ishape)
+                keys = []
                 for i, (sbid, src, dst) in enumerate(ps):
                     pstart = tuple(a + d.start for a, d in zip(istart, dst))
                     pstop = tuple(a + d.stop for a, d in zip(istart, dst))
@@ -119,8 +121,15 @@ def apply_terms(terms, out_chunks, dtype, prefix=None):
                     pargs = [_piece_key(dsk, piece_name, x, xb, sbid, src)]
                     pargs += _operand_args(dsk, piece_name, pterm, k, pstart, pstop, ostart, ostop, deps)
                     dsk[pkey] = (_run_block, pblock) + tuple(pargs)
-                    args.append(pkey)
-                    term.partials += 1
+                    keys.append(pkey)
+                level = 0
+                while len(keys) > SUM_EVERY:
+                    keys = [_sum_task(dsk, (f"{prefix}-sum-{token}", t, level, j) + bid,
+                                      keys[j * SUM_EVERY:(j + 1) * SUM_EVERY])
+                            for j in range(-(-len(keys) // SUM_EVERY))]
+                    level += 1
+                args += keys
+                term.partials = len(keys)
                 block.terms.append(term)
                 continue
             term = _Term(k.stripped(), istart, ishape)  # operands travel cut, as arguments
@@ -193,6 +202,22 @@ class _Literal:
 
     def __init__(self, v):
         self.v = v
+
+
+#: Partial results of an additive kernel summed by a tree of this many per task.
+SUM_EVERY = 8
+
+
+def _sum_task(dsk, key, parts):
+    dsk[key] = (_sum_parts,) + tuple(parts)
+    return key
+
+
+def _sum_parts(*parts):
+    out = parts[0].copy()
+    for part in parts[1:]:
+        out = _add(out, part)
+    return out
 
 
 def _run_block(block, *args):
