@@ -33,7 +33,15 @@ blocks, the data in 2 chunks along sources) against PyLops' ``MDC`` on NumPy; ``
 nt x ns x nr x nv, default 401x100x100x20: ours threaded and on the 2-process cluster (data
 and ``G`` scattered to the workers before the clock). No PyLops-MPI peer, no goal.
 
-    python benchmarks/bench_seismic.py [--parts poststack,mdd] [--repeat 1] [--niter 100]
+Part ``lsm`` (PyLops-MPI's tutorial "Least-squares Migration"): an 81 x 60 reflectivity (4 m
+sampling, two flat reflectors), 1000 m/s, 11 receivers, 10 sources per worker (20 in all),
+651 samples at 4 ms, a 20 Hz Ricker wavelet; Kirchhoff demigration with analytic traveltimes
+(numba), CGLS ``--lsm-niter`` (100) iterations from zero: PyLops' ``LSM`` operator on NumPy,
+ours (``pylops_distributed.waveeqprocessing.Kirchhoff``, 10 shots per chunk) threaded and on
+the 2-process cluster, PyLops-MPI 2 ranks (``MPIVStack`` of one ``LSM.Demop`` per rank, as the
+tutorial). Goal: ours (cluster) <= 0.7x PyLops-MPI.
+
+    python benchmarks/bench_seismic.py [--parts poststack,mdd,lsm] [--repeat 1] [--niter 100]
                                        [--dims 40x267x550] [--epsR 100] [--no-mpi]
                                        [--mdd-dims 401x100x100x20] [--mdd-niter 50]
     python benchmarks/bench_seismic.py --dims 8x40x100 --niter 10     # smoke test
@@ -260,6 +268,83 @@ def part_mdd(args):
           f"| {t_th / t_np:.2f}x | {t_cl / t_np:.2f}x |")
 
 
+def lsm_problem(nstot, sources=None):
+    """PyLops-MPI's LSM tutorial: the Kirchhoff arguments (all ``nstot`` sources, or those of
+    ``sources``, a slice) and the reflectivity."""
+    nx, nz, dx = 81, 60, 4
+    x, z = np.arange(nx) * dx, np.arange(nz) * dx
+    refl = np.zeros((nx, nz))
+    refl[:, 30] = -1
+    refl[:, 50] = 0.5
+    recs = np.vstack((np.linspace(10 * dx, (nx - 10) * dx, 11), 20 * np.ones(11)))
+    srcs = np.vstack((np.linspace(dx * 10, (nx - 10) * dx, nstot), 10 * np.ones(nstot)))
+    if sources is not None:
+        srcs = srcs[:, sources]
+    t = np.arange(651) * 0.004
+    wav, _, wavc = pylops.utils.wavelets.ricker(t[:41], f0=20)
+    return dict(z=z, x=x, t=t, srcs=srcs, recs=recs, vel=1000.0, wav=wav, wavcenter=wavc,
+                mode="analytic"), refl
+
+
+def part_lsm(args, per_worker=10, nworkers=2):
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    nstot = per_worker * nworkers
+    kw, refl = lsm_problem(nstot)
+    POp = pylops.waveeqprocessing.Kirchhoff(**kw, engine="numba")
+    d = (POp @ refl.ravel()).reshape(POp.dimsd)
+    ckw = dict(niter=args.lsm_niter, tol=0)
+    Op = pld.waveeqprocessing.Kirchhoff(**kw, shot_chunks=per_worker)
+    ych = (per_worker,) + d.shape[1:]
+    best, out = dict(np=np.inf, th=np.inf, cl=np.inf), {}
+    with worker_malloc():
+        cluster = LocalCluster(n_workers=nworkers, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=":0")
+    try:
+        with Client(cluster, set_as_default=False) as client:
+            with client.as_current():
+                yc = put_on(client)(d, ych)
+                cgls(Op, yc, niter=2, tol=0)[0].compute()  # workers compile the loops
+            with dask.config.set(scheduler="threads"):
+                cgls(Op, da.from_array(d, chunks=ych), niter=2, tol=0)[0].compute()
+            for _ in range(args.repeat):
+                t, out["np"] = timed(lambda: pylops.optimization.basic.cgls(
+                    POp, d.ravel(), **ckw)[0].reshape(refl.shape))
+                best["np"] = min(best["np"], t)
+                with dask.config.set(scheduler="threads"):
+                    yd = da.from_array(d, chunks=ych).persist()
+                    t, out["th"] = timed(lambda: cgls(Op, yd, **ckw)[0].compute())
+                best["th"] = min(best["th"], t)
+                with client.as_current():
+                    t, out["cl"] = timed(lambda: cgls(Op, yc, **ckw)[0].compute())
+                best["cl"] = min(best["cl"], t)
+    finally:
+        cluster.close()
+    if args.no_mpi:
+        t_mpi, why = None, "--no-mpi"
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "lsm.npy")
+            t_mpi, why = time_mpi("lsm", nproc=nworkers, extra=(args.lsm_niter, per_worker, path))
+            if t_mpi:
+                out["mpi"] = np.load(path).reshape(refl.shape)
+    xr = out["np"]
+
+    def rel(key):
+        return np.linalg.norm(np.reshape(out[key], xr.shape) - xr) / np.linalg.norm(xr)
+
+    t_np, t_th, t_cl = best["np"], best["th"], best["cl"]
+    mpi = f"{t_mpi:.2f} s (x {rel('mpi'):.0e})" if t_mpi else f"n/a ({why})"
+    print(f"LSM CGLS {args.lsm_niter} it, 81 x 60 image, {nstot} shots ({per_worker} per "
+          f"worker), 11 receivers, 651 samples, best of {args.repeat}:")
+    print("| PyLops | ours, threads | ours, 2-process cluster | PyLops-MPI 2 ranks "
+          "| cluster / PyLops | cluster / MPI |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {t_np:.2f} s | {t_th:.2f} s (x {rel('th'):.0e}) | {t_cl:.2f} s (x {rel('cl'):.0e}) "
+          f"| {mpi} | {t_cl / t_np:.2f}x | {f'{t_cl / t_mpi:.2f}x' if t_mpi else 'n/a'} |")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--parts", default="poststack")
@@ -270,9 +355,10 @@ def main(argv=None):
     p.add_argument("--no-mpi", action="store_true")
     p.add_argument("--mdd-dims", default="401x100x100x20", help="mdd: nt x ns x nr x nv")
     p.add_argument("--mdd-niter", type=int, default=50)
+    p.add_argument("--lsm-niter", type=int, default=100)
     args = p.parse_args(argv)
     parts = [s for s in args.parts.split(",") if s]
-    unknown = set(parts) - {"poststack", "mdd"}
+    unknown = set(parts) - {"poststack", "mdd", "lsm"}
     if unknown:
         p.error(f"unknown parts {sorted(unknown)}")
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()}: "
@@ -283,6 +369,8 @@ def main(argv=None):
         part_poststack(args)
     if "mdd" in parts:
         part_mdd(args)
+    if "lsm" in parts:
+        part_lsm(args)
 
 
 if __name__ == "__main__":
