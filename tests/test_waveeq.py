@@ -348,4 +348,4 @@ def test_seismic_interpolation_errors():
 def test_names_like_pylops():
     ours = set(wep.__all__)
     assert ours <= set(PWE.__all__)
-    assert set(PWE.__all__) - ours == {"Marchenko", "Kirchhoff", "AcousticWave2D", "LSM"}
+    assert set(PWE.__all__) - ours == {"Marchenko", "AcousticWave2D"}

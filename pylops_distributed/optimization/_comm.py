@@ -35,6 +35,16 @@ def opened(token, rank):
     return _OPEN[(token, rank)]
 
 
+def forget(token):
+    """Close and drop this process's communicator ``token`` (after a failed solve: a Gloo or
+    NCCL group that saw an error is not used again)."""
+    for key in [k for k in _OPEN if k[0] == token]:
+        try:
+            _OPEN.pop(key).close()
+        except Exception:  # already broken: nothing more to release
+            pass
+
+
 def rendezvous(token, kind, timeout):
     """Run on the first rank's worker before the ranks start: what the ranks need to meet
     (NCCL: the unique id; Gloo: the address of a store served from this process)."""
