@@ -135,18 +135,18 @@ def test_worker_killed_twice(fresh_client):
     its own: three workers at the start, whatever the restarts of the tests before."""
     Op, y = _deblur()
     with dask.config.set(scheduler="threads"):
-        ref = np.asarray(cgls(Op, y, niter=60, tol=0)[0].compute())
+        ref = np.asarray(cgls(Op, y, niter=80, tol=0)[0].compute())
     client = fresh_client
     client.wait_for_workers(3, timeout=60)
     solver = CGLS(Op)
-    calls, kills, result, error = [0], [], [], []
+    calls, kills, result, error, due = [0], [], [], [], [25]
 
-    def kill_the_keeper(*args):  # after iterations 25 and (counting again) 50
-        calls[0] += 1
-        if calls[0] not in (25, 50):
-            return
+    def kill_the_keeper(*args):  # from call 25 on, then 25 calls later, once a copy is kept
+        calls[0] += 1           # (the first copy waits for a check 0.5 s into the solve)
         snap = solver._snapshot
-        assert snap is not None, f"no copy of the state kept at call {calls[0]}"
+        if len(kills) == 2 or calls[0] < due[0] or snap is None:
+            return
+        due[0] = calls[0] + 25
         time.sleep(4.5)  # two rounds of the active memory manager
         futures = [f for pair in snap.pairs() for f in pair]
         held = {}
@@ -168,7 +168,7 @@ def test_worker_killed_twice(fresh_client):
     def run():
         try:
             with client.as_current():
-                result.append(np.asarray(solver.solve(y, niter=60, tol=0)[0].compute()))
+                result.append(np.asarray(solver.solve(y, niter=80, tol=0)[0].compute()))
         except BaseException as err:  # checked below
             error.append(err)
 
