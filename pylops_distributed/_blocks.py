@@ -17,6 +17,11 @@ def bounds(chunks):
     return tuple(tuple(np.concatenate([[0], np.cumsum(c, dtype=np.int64)]).tolist()) for c in chunks)
 
 
+def box_slices(start, stop):
+    """The slices of the box ``[start, stop)``."""
+    return tuple(slice(a, b) for a, b in zip(start, stop))
+
+
 def box_of(bnds, bid):
     """Global box of block ``bid``."""
     return (tuple(b[i] for b, i in zip(bnds, bid)), tuple(b[i + 1] for b, i in zip(bnds, bid)))

@@ -52,7 +52,7 @@ def check_checkpoint(name, checkpoint, checkpoint_every):
                          f"{checkpoint_every!r}")
 
 
-def _encode(v):
+def encode(v):
     """JSON form of a solver attribute (exact for floats and complex), or raise TypeError."""
     if v is None or isinstance(v, (bool, str)):
         return v
@@ -62,29 +62,29 @@ def _encode(v):
         v = float(v)
         return v if math.isfinite(v) else {"float": repr(v)}
     if isinstance(v, numbers.Complex):
-        return {"complex": [_encode(v.real), _encode(v.imag)]}
+        return {"complex": [encode(v.real), encode(v.imag)]}
     if isinstance(v, np.ndarray) and v.size <= 100000 and v.dtype.kind in "biufc":
-        return {"array": [_encode(e) for e in v.ravel().tolist()], "dtype": v.dtype.str,
+        return {"array": [encode(e) for e in v.ravel().tolist()], "dtype": v.dtype.str,
                 "shape": list(v.shape)}
     if isinstance(v, (list, tuple)):
-        return {"list" if isinstance(v, list) else "tuple": [_encode(e) for e in v]}
+        return {"list" if isinstance(v, list) else "tuple": [encode(e) for e in v]}
     raise TypeError(type(v).__name__)
 
 
-def _decode(v):
+def decode(v):
     if not isinstance(v, dict):
         return v
     if "float" in v:
         return float(v["float"])
     if "complex" in v:
-        re, im = (_decode(e) for e in v["complex"])
+        re, im = (decode(e) for e in v["complex"])
         return complex(re, im)
     if "array" in v:
-        vals = [_decode(e) for e in v["array"]]
+        vals = [decode(e) for e in v["array"]]
         return np.array(vals, dtype=np.dtype(v["dtype"])).reshape(v["shape"])
     if "list" in v:
-        return [_decode(e) for e in v["list"]]
-    return tuple(_decode(e) for e in v["tuple"])
+        return [decode(e) for e in v["list"]]
+    return tuple(decode(e) for e in v["tuple"])
 
 
 def _not_saved(solver):
@@ -100,7 +100,7 @@ def solver_numbers(solver):
         if name in skip:
             continue
         try:
-            out[name] = _encode(value)
+            out[name] = encode(value)
         except TypeError:
             continue  # the problem, the space, the state handles: rebuilt by setup
     return out
@@ -138,11 +138,11 @@ def describe(Op, depth=0):
 def fingerprint(solver, norms):
     """What must match for a checkpoint to be resumed: solver, operator, data (their squared
     norms, ``norms``: ``y2`` and ``x02``) and the parameters the steps use."""
-    params = {p: _encode(getattr(solver, p, None)) for p in solver.step_params}
+    params = {p: encode(getattr(solver, p, None)) for p in solver.step_params}
     return {"solver": type(solver).__name__, "operator": describe(solver.Op),
             "y": [list(solver.y.shape), str(solver.y.dtype)],
             "x0": None if solver.x0 is None else [list(solver.x0.shape), str(solver.x0.dtype)],
-            "norms": {k: _encode(v) for k, v in sorted(norms.items())}, "params": params}
+            "norms": {k: encode(v) for k, v in sorted(norms.items())}, "params": params}
 
 
 def mismatch(saved, now):
@@ -151,13 +151,13 @@ def mismatch(saved, now):
         if saved.get(key) != now.get(key):
             return f"{key}: saved {saved.get(key)!r}, now {now.get(key)!r}"
     for key, v in now["params"].items():  # numbers found by setup (a step length) may wobble
-        a, b = _decode(saved["params"].get(key)), _decode(v)
+        a, b = decode(saved["params"].get(key)), decode(v)
         same = (math.isclose(a, b, rel_tol=1e-8) if isinstance(a, numbers.Number)
                 and isinstance(b, numbers.Number) else _same(a, b))
         if not same:
             return f"{key}: saved {a!r}, now {b!r}"
     for key, v in now["norms"].items():
-        a, b = _decode(saved["norms"].get(key)), _decode(v)
+        a, b = decode(saved["norms"].get(key)), decode(v)
         if a is None or not math.isclose(abs(a), abs(b), rel_tol=1e-10, abs_tol=1e-300):
             return f"squared norm of {key[:-1]}: saved {a!r}, now {b!r}"
     return None
@@ -453,7 +453,7 @@ def save_state(solver, store, fingerprint):
     names = [n for n, side in order if side is None]
     values = vs.fetch(*[st[n] for n in names]) if names else []
     vectors = {n: (vs.to_dask(st[n], copy=False), side) for n, side in order if side is not None}
-    attrs = {"order": order, "scalars": {n: _encode(v) for n, v in zip(names, values)},
+    attrs = {"order": order, "scalars": {n: encode(v) for n, v in zip(names, values)},
              "solver": solver_numbers(solver), "iiter": int(solver.iiter),
              "fingerprint": fingerprint}
     return store.save(f"it-{int(solver.iiter)}", attrs, vectors)
@@ -464,12 +464,12 @@ def restore_state(solver, attrs, vectors):
     are returned, for :meth:`run` to put back once ``setup`` is over."""
     vs = solver.vs
     ins = vs.inputs(**{f"saved_{n}": v for n, v in vectors.items()})
-    scalars = {n: _decode(v) for n, v in attrs["scalars"].items()}
+    scalars = {n: decode(v) for n, v in attrs["scalars"].items()}
     out = {n: ins[f"saved_{n}"] if side is not None else scalars[n]
            for n, side in attrs["order"]}
     solver.st = vs.commit(out)
     skip = _not_saved(solver)  # (saves written before they were left out)
-    numbers = {k: _decode(v) for k, v in attrs["solver"].items() if k not in skip}
+    numbers = {k: decode(v) for k, v in attrs["solver"].items() if k not in skip}
     numbers.update(iiter=int(attrs["iiter"]), _checked=int(attrs["iiter"]))
     return numbers
 

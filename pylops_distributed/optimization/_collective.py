@@ -37,13 +37,12 @@ import dask.array as da
 import numpy as np
 
 from pylops_distributed._arrays import get_array_module, is_cupy, meta_like
-from pylops_distributed._blocks import bounds
+from pylops_distributed._blocks import bounds, box_slices
 from pylops_distributed._graph import array_from_tasks
 from pylops_distributed.kernels import ChunkKernel, NoChunkKernel
 from pylops_distributed.optimization import _comm
 from pylops_distributed.optimization._runner import Runner, Unsupported
-from pylops_distributed.optimization._collective_ranks import (RankContext, RankSpace, _slices,
-                                                               directions)
+from pylops_distributed.optimization._collective_ranks import RankContext, RankSpace, directions
 
 log = logging.getLogger("pylops_distributed.optimization")
 
@@ -332,7 +331,7 @@ def _slab_inputs(client, arr, side, layout, homes):
         if mine and all(homes[r] in where.get(k, ()) for k in mine):
             out.append([(held[k], b[k[1 + axis]], b[k[1 + axis] + 1], lo, hi, axis) for k in mine])
         else:
-            out.append(client.compute(arr[_slices(*layout.slab(side, r))], workers=[homes[r]]))
+            out.append(client.compute(arr[box_slices(*layout.slab(side, r))], workers=[homes[r]]))
     wait([f for f in out if not isinstance(f, list)])
     return out
 

@@ -9,16 +9,13 @@ import dask.array as da
 import numpy as np
 
 from pylops_distributed._arrays import get_array_module, meta_like
+from pylops_distributed._blocks import box_slices
 from pylops_distributed._graph import array_from_tasks
 from pylops_distributed.kernels import Where
 from pylops_distributed.optimization._eager import EagerSpace
 from pylops_distributed.optimization._elementwise import lincomb
 from pylops_distributed.optimization._runner import persisted_chunks
 from pylops_distributed.optimization._space import Node, Scalar, State, Vec
-
-
-def _slices(start, stop):
-    return tuple(slice(a, b) for a, b in zip(start, stop))
 
 
 class RankContext:
@@ -98,7 +95,7 @@ class _Direction:
                              else mine)
             self.where = Where(tuple(istart), tuple(ostart), tuple(ostop))
             self.boxes = (istart, istop, ostart, ostop)
-            self.own = _slices(tuple(a - m for a, m in zip(istart, mine[0])),
+            self.own = box_slices(tuple(a - m for a, m in zip(istart, mine[0])),
                                tuple(b - m for b, m in zip(istop, mine[0])))
             return
         self.in_axis = layout.model_axis if side_in == "model" else layout.data_axis
@@ -162,7 +159,7 @@ class _Direction:
     def operand_blocks(self):
         """The kernel's operands cut to this rank's call (dask operands still lazy)."""
         boxes = self.kernel.operand_boxes(*self.boxes)
-        return [op.data[_slices(start, stop)] for op, (start, stop) in
+        return [op.data[box_slices(start, stop)] for op, (start, stop) in
                 zip(self.kernel.operands, boxes)]
 
     def operands(self, xp):

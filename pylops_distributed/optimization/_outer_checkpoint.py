@@ -10,7 +10,7 @@ import logging
 
 import dask
 
-from pylops_distributed.optimization._checkpoint import (Store, _decode, _encode, check_checkpoint,
+from pylops_distributed.optimization._checkpoint import (Store, decode, encode, check_checkpoint,
                                                          describe, mismatch)
 from pylops_distributed.stacked import StackedArray
 
@@ -33,7 +33,7 @@ def _param(v):
     if isinstance(v, (list, tuple)) and v and all(hasattr(e, "matvec") for e in v):
         return [describe(e) for e in v]
     try:
-        return _encode(v)
+        return encode(v)
     except TypeError:
         return type(v).__name__
 
@@ -67,13 +67,13 @@ class OuterCheckpoint:
         self.fingerprint = {
             "solver": self.name, "operator": describe(solver.Op),
             "y": [list(y.shape), str(y.dtype)], "x0": None,
-            "norms": {"y2": _encode(float(y2))},
+            "norms": {"y2": encode(float(y2))},
             "params": {k: _param(v) for k, v in sorted(params.items())}}
         if x0 is not None:
             blocks = list(x0.blocks) if isinstance(x0, StackedArray) else [x0]
             self.fingerprint["x0"] = [list(x0.shape), str(x0.dtype)]
             x02 = dask.compute(sum((abs(b) ** 2).sum() for b in blocks))[0]
-            self.fingerprint["norms"]["x02"] = _encode(float(x02))
+            self.fingerprint["norms"]["x02"] = encode(float(x02))
 
     def resume(self):
         """``(numbers, vectors)`` of the newest save (``iiter`` among the numbers), or None;
@@ -87,7 +87,7 @@ class OuterCheckpoint:
             raise ValueError(f"{self.name}: the checkpoint {self.path!r} was written by another "
                              f"problem ({why}); give another checkpoint folder, or remove it to "
                              "start again")
-        numbers = {k: _decode(v) for k, v in attrs["numbers"].items()}
+        numbers = {k: decode(v) for k, v in attrs["numbers"].items()}
         log.info("%s resumes from %s at outer iteration %d", self.name, self.path,
                  numbers["iiter"])
         out = {}
@@ -114,7 +114,7 @@ class OuterCheckpoint:
             else:
                 flat[vname] = (v, None)
         attrs = {"fingerprint": self.fingerprint, "iiter": iiter,
-                 "numbers": {k: _encode(v) for k, v in numbers.items()}}
+                 "numbers": {k: encode(v) for k, v in numbers.items()}}
         self.store.save(f"it-{iiter}", attrs, flat).finish()
 
     def close(self):

@@ -8,7 +8,7 @@ import uuid
 import dask.array as da
 import numpy as np
 
-from pylops_distributed.optimization._checkpoint import _encode, solver_numbers
+from pylops_distributed.optimization._checkpoint import encode, solver_numbers
 from pylops_distributed.stacked import StackedArray
 
 log = logging.getLogger("pylops_distributed.optimization")
@@ -145,7 +145,7 @@ def snapshot(solver, client, timeout=SNAPSHOT_TIMEOUT):
                           {bid: pairs[(j,) + bid] for bid in np.ndindex(*a.numblocks)}))
             j += 1
         blocks[n] = (side, stacked, parts)
-    attrs = {"order": order, "scalars": {n: _encode(v) for n, v in zip(names, values)},
+    attrs = {"order": order, "scalars": {n: encode(v) for n, v in zip(names, values)},
              "solver": solver_numbers(solver), "iiter": int(solver.iiter)}
     return Snapshot(client, attrs, blocks)
 
