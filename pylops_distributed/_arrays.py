@@ -31,6 +31,20 @@ def get_array_module(x):
     return np
 
 
+def flatten(x):
+    """``x`` flat, for dask arrays without cutting it into pieces smaller than a row: an N-D
+    array chunked along trailing axes is first re-cut along its first axis only (in as many
+    pieces as it had, when that axis is long enough), where dask's reshape would make one
+    chunk per leading index."""
+    if isinstance(x, da.Array) and x.ndim > 1 and any(len(c) > 1 for c in x.chunks[1:]) \
+            and x.shape[0] >= x.npartitions:
+        n = x.shape[0]
+        size = -(-n // x.npartitions)
+        first = (size,) * (n // size) + ((n % size,) if n % size else ())
+        x = x.rechunk((first,) + (-1,) * (x.ndim - 1))
+    return x.reshape(-1)
+
+
 def is_array(x):
     """True for dask, NumPy and CuPy arrays."""
     return isinstance(x, (da.Array, np.ndarray)) or is_cupy(x)

@@ -391,8 +391,9 @@ def scale(kernel, alpha):
     if isinstance(kernel, StackKernel):
         return StackKernel(kernel.n_in, [[(j, scale(k, alpha)) for j, k in row]
                                          for row in kernel.terms])
+    # a Python number promotes as NumPy's arithmetic does (-1 * float32 stays float32)
     out_dtype = functools.partial(_chain_dtype, kernel.out_dtype,
-                                  functools.partial(_promote, np.result_type(alpha)))
+                                  functools.partial(_promote, alpha))
     return kernel.replace(fn=_scaled_fn, params=dict(kernel=kernel.stripped(), alpha=alpha),
                           token=tokenize("scale", kernel.token, alpha), out_dtype=out_dtype,
                           name=kernel.name)

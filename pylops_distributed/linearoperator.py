@@ -15,7 +15,7 @@ import dask.array as da
 import numpy as np
 
 from pylops_distributed import kernels
-from pylops_distributed._arrays import as_dask, as_dims, check_numeric
+from pylops_distributed._arrays import as_dask, as_dims, check_numeric, flatten
 from pylops_distributed._columns import matmat_kernel
 from pylops_distributed._forceflat import combine_forceflat
 from pylops_distributed._graph import apply_kernel, apply_terms, rechunk_whole
@@ -196,7 +196,7 @@ class LinearOperator(MatrixViews, ReassignableDims):
                                  f"(or flat ({size_in},)), got shape {x.shape}")
         native = self._reshaped
         if native is not None and not isinstance(x, StackedArray):
-            x = _fit(x.reshape(-1), native[1] if adjoint else native[0])
+            x = _fit(flatten(x), native[1] if adjoint else native[0])
         try:
             kernel = self._native_kernel(adjoint)
         except NoChunkKernel:
@@ -211,9 +211,9 @@ class LinearOperator(MatrixViews, ReassignableDims):
             else:
                 y = apply_kernel(kernel, x)
         if native is not None and not isinstance(y, StackedArray):
-            y = y.reshape(-1)
+            y = flatten(y)
         if self.forceflat or flat:  # a flat input gives a flat output, as in PyLops
-            return y.ravel() if isinstance(y, StackedArray) else y.reshape(-1)
+            return _flat(y)
         return _fit(y, dims_out)
 
     def _apply_stack(self, kernel, x, adjoint):
@@ -364,7 +364,7 @@ class LinearOperator(MatrixViews, ReassignableDims):
 
 
 def _flat(y):
-    return y.ravel() if isinstance(y, StackedArray) else y.reshape(-1)
+    return y.ravel() if isinstance(y, StackedArray) else flatten(y)
 
 
 def _fit(y, dims):

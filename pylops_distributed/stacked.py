@@ -12,7 +12,7 @@ import dask.array as da
 import numpy as np
 from dask.highlevelgraph import HighLevelGraph
 
-from pylops_distributed._arrays import get_array_module
+from pylops_distributed._arrays import flatten, get_array_module
 
 
 class StackedArray:
@@ -137,7 +137,7 @@ class StackedArray:
     # --- conversion ------------------------------------------------------------------------
     def ravel(self):
         """One flat dask array (reshapes each block: may rechunk N-D blocks)."""
-        return da.concatenate([b.reshape(-1) for b in self.blocks])
+        return da.concatenate([flatten(b) for b in self.blocks])
 
     def split(self, shapes):
         """Blocks reshaped to ``shapes`` (same sizes)."""

@@ -55,3 +55,20 @@ def test_example_runs(script, expect, tmp_path):
                  if "vs PyLops" in line]
         assert diffs and max(diffs) < (1e-6 if lsm else 1e-8)
         assert (tmp_path / script.replace(".py", ".png")).stat().st_size > 1000
+
+
+def test_marchenko_example(tmp_path):
+    """Ours equals PyLops' Marchenko, and its Green's function is free of the events that the
+    single-scattering redatuming puts before the direct arrival."""
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "plot_marchenko.py")],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    diffs = [float(line.split("vs PyLops")[1]) for line in lines if "vs PyLops" in line]
+    assert len(diffs) == 5 and max(diffs) < 1e-8
+    (energy,) = [line for line in lines if "before the direct arrival" in line]
+    single = float(energy.split("single scattering")[1].split(",")[0])
+    marchenko = float(energy.split("Marchenko g-")[1])
+    assert marchenko < 0.05 * single
+    assert (tmp_path / "plot_marchenko.png").stat().st_size > 1000
+

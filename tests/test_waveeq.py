@@ -348,4 +348,4 @@ def test_seismic_interpolation_errors():
 def test_names_like_pylops():
     ours = set(wep.__all__)
     assert ours <= set(PWE.__all__)
-    assert set(PWE.__all__) - ours == {"Marchenko", "AcousticWave2D"}
+    assert set(PWE.__all__) - ours == {"AcousticWave2D"}  # Devito's, not distributed

@@ -29,7 +29,7 @@ import dask.array as da
 import numpy as np
 from dask.delayed import Delayed
 
-from pylops_distributed._arrays import get_array_module
+from pylops_distributed._arrays import flatten, get_array_module
 from pylops_distributed.stacked import StackedArray
 
 #: Number of blocking round trips made by :meth:`Space.fetch` in this process (tests, benchmarks).
@@ -352,6 +352,7 @@ class PlainSpace(Space):
             self.model = self.data
         self.stacked_data = isinstance(y, StackedArray)
         self.values = {}
+        self.out_chunks = {}
         self.meta = (yb[0]._meta if hasattr(yb[0], "_meta") else np.empty(0))
 
     def inputs(self, **arrays):
@@ -414,12 +415,19 @@ class PlainSpace(Space):
         out_comps = self.model if adjoint else self.data
         blocks = list(y.blocks) if isinstance(y, StackedArray) else [y]
         if len(blocks) != len(out_comps):  # a flat (forceflat) output, or one block stacked
-            flat = y.ravel() if isinstance(y, StackedArray) else y.reshape(-1)
+            flat = y.ravel() if isinstance(y, StackedArray) else flatten(y)
             ends = np.cumsum([0] + [int(np.prod(c[1])) for c in out_comps])
             if ends[-1] != flat.size:
                 raise ValueError("operator output does not match the space's blocks")
             blocks = [flat[a:b] for a, b in zip(ends[:-1], ends[1:])]
-        return [b.reshape(c[1]) if b.shape != tuple(c[1]) else b for b, c in zip(blocks, out_comps)]
+        out = []
+        for k, (b, c) in enumerate(zip(blocks, out_comps)):
+            b = b.reshape(c[1]) if b.shape != tuple(c[1]) else b
+            # every output of a side in the pieces of the first: operators whose terms are cut
+            # differently would otherwise refine the vectors' chunks at every step
+            want = self.out_chunks.setdefault((c[0], k), b.chunks)
+            out.append(b.rechunk(want) if b.chunks != want else b)
+        return out
 
     def _coef(self, c, env):
         if isinstance(c, numbers.Number):

@@ -114,6 +114,8 @@ def _per_block(fn, base, w, c):
     arrays and StackedArrays alike."""
     if isinstance(base, StackedArray):
         return StackedArray([_per_block(fn, b, wb, c) for b, wb in zip(base.blocks, w.blocks)])
+    if w.chunks != base.chunks:  # the space may hold them in different pieces
+        w = w.rechunk(base.chunks)
     return da.map_blocks(fn, base, w, c, dtype=base.dtype, meta=base._meta)
 
 

@@ -14,12 +14,14 @@
     SeismicInterpolation    Seismic interpolation (our operators and solvers).
     Kirchhoff               Kirchhoff demigration/migration, distributed over shots.
     LSM                     Least-squares migration (Kirchhoff and our solvers).
+    Marchenko               Marchenko redatuming (MDC over frequencies and our solvers).
 """
 
 from pylops_distributed.waveeqprocessing.blending import (BlendingContinuous, BlendingGroup,
                                                           BlendingHalf)
 from pylops_distributed.waveeqprocessing.kirchhoff import Kirchhoff
 from pylops_distributed.waveeqprocessing.lsm import LSM
+from pylops_distributed.waveeqprocessing.marchenko import Marchenko
 from pylops_distributed.waveeqprocessing.mdd import MDC, MDD
 from pylops_distributed.waveeqprocessing.oneway import Deghosting, PhaseShift
 from pylops_distributed.waveeqprocessing.seismicinterpolation import SeismicInterpolation
@@ -30,4 +32,4 @@ from pylops_distributed.waveeqprocessing.wavedecomposition import (PressureToVel
 
 __all__ = ["MDC", "MDD", "PhaseShift", "Deghosting", "PressureToVelocity", "UpDownComposition2D",
            "UpDownComposition3D", "WavefieldDecomposition", "BlendingContinuous", "BlendingGroup",
-           "BlendingHalf", "SeismicInterpolation", "Kirchhoff", "LSM"]
+           "BlendingHalf", "SeismicInterpolation", "Kirchhoff", "LSM", "Marchenko"]

@@ -172,7 +172,7 @@ class _FreqLayout(Layout):
         return tuple(out)
 
 
-def _rfft_kernel(G, nt2, nfmax, chunks):
+def rfft_kernel(G, nt2, nfmax, chunks):
     """``G`` (ns, nr, nt) to the frequency domain, frequencies first: (nfmax, ns, nr), as
     PyLops; a dask ``G`` stays lazy, with frequency blocks ``chunks`` (default: as many as
     it had chunks along sources and receivers)."""
@@ -277,7 +277,7 @@ def MDD(G, d, dt=0.004, dr=1.0, nfmax=None, wav=None, twosided=True, causality_p
         dz = np.zeros((ns, nv, nt - 1) if d.ndim == 3 else (ns, nt - 1), dtype=d.dtype)
         d = da.concatenate((dz, d), axis=-1) if isinstance(d, da.Array) \
             else np.concatenate((dz, d), axis=-1)
-    Gfft = _rfft_kernel(G, nt2, nfmax, chunks)
+    Gfft = rfft_kernel(G, nt2, nfmax, chunks)
     if isinstance(Gfft, da.Array):
         Gfft = Gfft.persist()  # computed once, not at every iteration
     d = da.moveaxis(as_dask(d, None, "MDD: d"), -1, 0)
