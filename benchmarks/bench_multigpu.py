@@ -1,4 +1,5 @@
-"""GPU scaling of CGLS on a float32 Laplacian: 1 GPU (1 and 2 chunks), 2 GPUs, PyLops+CuPy.
+"""GPU scaling of CGLS (or FISTA) on a float32 Laplacian: 1 GPU (1 and 2 chunks), 2 GPUs,
+PyLops+CuPy.
 
 Run on the lent ``nvidia-h200-x2`` (``NCCL_NVLS_ENABLE=0``)::
 
@@ -6,6 +7,7 @@ Run on the lent ``nvidia-h200-x2`` (``NCCL_NVLS_ENABLE=0``)::
     python benchmarks/bench_multigpu.py --shape 1600 800 800 --skip-fused
     python benchmarks/bench_multigpu.py --shape 1600 800 800 --gpus 1 2 4 --skip-fused   # strong
     python benchmarks/bench_multigpu.py --shape 800 400 400 --gpus 1 2 4 --weak --skip-peer
+    python benchmarks/bench_multigpu.py --solver fista --skip-fused   # FISTA, eps=0.1
 
 Each configuration starts its own ``LocalCUDACluster`` (TCP between workers; the collective
 path moves halos and dots through NCCL), makes the data on the workers (a smooth field,
@@ -49,7 +51,12 @@ def halo_bytes(shape, nchunks, itemsize=4):
     return 2 * 2 * (nchunks - 1) * plane
 
 
-def ours(shape, ngpus, nchunks, niter, repeat, collective=True):
+#: The solvers run: ours and PyLops', with the same arguments (FISTA's step size given, the
+#: largest eigenvalue of the Laplacian's normal operator being at most 12^2 in 3-D).
+SOLVERS = {"cgls": ("cgls", dict()), "fista": ("fista", dict(eps=0.1, alpha=1 / 144))}
+
+
+def ours(shape, ngpus, nchunks, niter, repeat, collective=True, solver="cgls"):
     import dask
     import dask.array as da
     import cupy
@@ -57,7 +64,10 @@ def ours(shape, ngpus, nchunks, niter, repeat, collective=True):
     from distributed import Client, wait
 
     import pylops_distributed as pld
-    from pylops_distributed.optimization import cgls
+    from pylops_distributed.optimization import cgls, sparsity
+
+    name, kw = SOLVERS[solver]
+    run = cgls if name == "cgls" else getattr(sparsity, name)
 
     devices = ",".join(str(i) for i in range(ngpus))
     chunks = (-(-shape[0] // nchunks),) + tuple(shape[1:])
@@ -70,11 +80,11 @@ def ours(shape, ngpus, nchunks, niter, repeat, collective=True):
         y = client.persist(y)
         wait(y)
         Op = pld.Laplacian(shape, dtype="float32")
-        cgls(Op, y, niter=5, tol=0)  # warm-up: kernels compiled, communicator opened
+        run(Op, y, niter=5, tol=0, **kw)  # warm-up: kernels compiled, communicator opened
         times = []
         for _ in range(repeat):
             t0 = time.perf_counter()
-            x = cgls(Op, y, niter=niter, tol=0)[0]
+            x = run(Op, y, niter=niter, tol=0, **kw)[0]
             wait(x)
             times.append(time.perf_counter() - t0)
         s1 = float(x.sum().compute())
@@ -82,18 +92,22 @@ def ours(shape, ngpus, nchunks, niter, repeat, collective=True):
     return min(times), (s1, s2)
 
 
-def peer(shape, niter, repeat):
+def peer(shape, niter, repeat, solver="cgls"):
     import cupy
     import pylops
 
+    name, kw = SOLVERS[solver]
+    run = getattr(pylops.optimization.basic if name == "cgls" else pylops.optimization.sparsity,
+                  name)
+
     y = make_block({None: {"array-location": [(0, n) for n in shape]}})
     Op = pylops.Laplacian(shape, dtype="float32")
-    pylops.optimization.basic.cgls(Op, y.ravel(), niter=5, tol=0)
+    run(Op, y.ravel(), niter=5, tol=0, **kw)
     times = []
     for _ in range(repeat):
         cupy.cuda.Device().synchronize()
         t0 = time.perf_counter()
-        out = pylops.optimization.basic.cgls(Op, y.ravel(), niter=niter, tol=0)[0]
+        out = run(Op, y.ravel(), niter=niter, tol=0, **kw)[0]
         cupy.cuda.Device().synchronize()
         times.append(time.perf_counter() - t0)
     return min(times), (float(out.sum()), float((out * out).sum()))
@@ -108,6 +122,7 @@ def main():
     p.add_argument("--gpus", type=int, nargs="+", help="GPU counts for the collective path")
     p.add_argument("--weak", action="store_true", help="--shape is per GPU (weak scaling)")
     p.add_argument("--skip-peer", action="store_true", help="leave out PyLops+CuPy")
+    p.add_argument("--solver", choices=sorted(SOLVERS), default="cgls")
     p.add_argument("--json", help="also write the figures to this file")
     a = p.parse_args()
     from distributed.diagnostics import nvml
@@ -129,17 +144,17 @@ def main():
             configs.append(("ours fused (no collective), 2 GPUs, 2 chunks", shape, 2, 2, False))
     rows = []
     for label, size, g, c, coll in configs:
-        t, sums = ours(size, g, c, niter, a.repeat, coll)
+        t, sums = ours(size, g, c, niter, a.repeat, coll, a.solver)
         rows.append(dict(label=label, shape=size, gpus=g, chunks=c, seconds=t, sums=sums,
                          bytes=halo_bytes(size, c) if g > 1 else 0))
         print(f"  {label} {size}: {t * 1e3:.1f} ms", flush=True)
     peer_rows = []
     if not a.skip_peer:
-        tp, psums = peer(shape, niter, a.repeat)
+        tp, psums = peer(shape, niter, a.repeat, a.solver)
         peer_rows = [dict(label="PyLops+CuPy, 1 GPU", shape=shape, gpus=1, chunks=1, seconds=tp,
                           sums=psums, bytes=0)]
     base = rows[0]["seconds"]
-    print(f"\nCGLS {niter} iterations, float32 Laplacian {shape}{' per GPU' if a.weak else ''}, "
+    print(f"\n{a.solver.upper()} {niter} iterations, float32 Laplacian {shape}{' per GPU' if a.weak else ''}, "
           f"{time.strftime('%Y-%m-%d')}, {ngpus} GPU(s)")
     print(f"{'configuration':48s} {'solve':>9s} {'per it':>8s} {'speed-up':>8s} {'eff':>5s} "
           f"{'/PyLops':>8s} {'MB/it':>7s} {'rel.diff':>9s}")

@@ -16,7 +16,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 import pylops_distributed as pld
-from pylops_distributed.optimization import cg, cgls, lsqr
+from pylops_distributed.optimization import cg, cgls, lsqr, sparsity
 from pylops_distributed.signalprocessing import Convolve1D
 
 pytest.importorskip("torch")
@@ -223,3 +223,41 @@ def test_persisted_data_anywhere(collective, process_client):
         ref = pylops.optimization.basic.cgls(Pop, y.ravel(), niter=niter, tol=0)
         np.testing.assert_allclose(x.compute().ravel(), np.ravel(ref[0]), rtol=1e-10, atol=1e-12)
     assert collective.text.count(RAN) == 2
+
+
+@pytest.mark.parametrize("solver", ["ista", "fista"])
+@pytest.mark.parametrize("kw", [dict(threshkind="soft"), dict(threshkind="hard", eps=2.0),
+                                dict(threshkind="half", decay=np.linspace(1, 0.5, 20)),
+                                dict(alpha=0.01, monitorres=True)],
+                         ids=["soft", "hard", "half-decay", "alpha-monitorres"])
+def test_ista_fista_equal_pylops_and_fused(collective, solver, kw):
+    """The step size (eigenvalue estimate) is found before the ranks start; thresholds, the
+    decay and the cost's L1 norm (an all-reduce) on the slabs."""
+    rng = np.random.default_rng(11)
+    dims = (48, 30)
+    y = rng.standard_normal(dims)
+    Op = pld.Laplacian(dims)
+    yd = da.from_array(y, chunks=(10, 30))
+    kw = dict(dict(eps=0.5), **kw)
+    ours = getattr(sparsity, solver)(Op, yd, niter=20, tol=0, check_every=5, **kw)
+    assert _collectively(collective)
+    ref = getattr(pylops.optimization.sparsity, solver)(pylops.Laplacian(dims), y.ravel(),
+                                                        niter=20, tol=0, **kw)
+    np.testing.assert_allclose(ours[0].compute().ravel(), ref[0], rtol=1e-9, atol=1e-11)
+    assert ours[1] == ref[1] and ours[0].chunks == yd.chunks
+    with dask.config.set({"pylops_distributed.collective": False}):
+        fused = getattr(sparsity, solver)(Op, yd, niter=20, tol=0, check_every=5, **kw)
+    np.testing.assert_allclose(ours[2], fused[2], rtol=1e-9)
+
+
+def test_fista_fallbacks_say_why(collective):
+    dims = (30, 20)
+    y = da.from_array(np.random.default_rng(6).standard_normal(dims), chunks=(10, 20))
+    Op = pld.Laplacian(dims)
+    x = sparsity.fista(Op, y, niter=3, SOp=pld.Identity(dims), eps=0.1)[0]
+    assert "SOp is a second operator" in collective.text and not _collectively(collective)
+    ref = pylops.optimization.sparsity.fista(pylops.Laplacian(dims), y.compute().ravel(), niter=3,
+                                             SOp=pylops.Identity(int(np.prod(dims))), eps=0.1)
+    np.testing.assert_allclose(x.compute().ravel(), ref[0], rtol=1e-10)
+    sparsity.fista(Op, y, niter=3, threshkind="soft-percentile", perc=20)
+    assert "percentile" in collective.text and not _collectively(collective)

@@ -85,3 +85,36 @@ def test_lsqr_and_a_second_solve_reuse_the_communicator(cuda_client, caplog):
         np.testing.assert_allclose(_host(out[0]).ravel(), np.ravel(ref[0]), rtol=1e-9, atol=1e-11)
         assert out[2] == ref[2]
     assert caplog.text.count("ran collectively") == 2
+
+
+def test_fista_on_every_gpu(cuda_client, caplog):
+    """FISTA: thresholds and the L1 cost on the slabs, equal to PyLops' and to our fused path;
+    without ``alpha``, the step size is estimated first (power iteration on the GPUs)."""
+    from pylops_distributed.optimization import sparsity
+
+    caplog.set_level(logging.INFO, logger="pylops_distributed.optimization")
+    dims = (64, 40)
+    y = np.random.default_rng(2).standard_normal(dims)
+    yg = _on_gpus(cuda_client, y, (16, 40))
+    Op = pld.Laplacian(dims)
+    alpha = 1 / np.abs(pylops.Laplacian(dims).eigs(neigs=1, symmetric=True)[0]) ** 2
+    x, niter, cost = sparsity.fista(Op, yg, niter=25, eps=0.5, tol=0, alpha=alpha)
+    ranks = min(NGPUS, 4)
+    assert f"FISTA ran collectively on {ranks} ranks (nccl)" in caplog.text
+    ref = pylops.optimization.sparsity.fista(pylops.Laplacian(dims), y.ravel(), niter=25,
+                                             eps=0.5, tol=0, alpha=alpha)
+    np.testing.assert_allclose(_host(x).ravel(), ref[0], rtol=1e-9, atol=1e-11)
+    assert niter == ref[1]
+    with dask.config.set({"pylops_distributed.collective": False}):
+        fused = sparsity.fista(Op, yg, niter=25, eps=0.5, tol=0, alpha=alpha)
+    np.testing.assert_allclose(cost, fused[2], rtol=1e-9)
+    # the estimate (10 power iterations from NumPy's random start, as PyLops on CuPy) is
+    # found before the ranks start: the same answer as the fused path from the same start
+    np.random.seed(3)
+    estimated = sparsity.fista(Op, yg, niter=25, eps=0.5, tol=0)
+    assert caplog.text.count("FISTA ran collectively") == 2
+    np.random.seed(3)
+    with dask.config.set({"pylops_distributed.collective": False}):
+        fused = sparsity.fista(Op, yg, niter=25, eps=0.5, tol=0)
+    np.testing.assert_allclose(_host(estimated[0]), _host(fused[0]), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(estimated[2], fused[2], rtol=1e-9)

@@ -16,7 +16,8 @@ on that worker's slab of the vectors:
   ``tol``, ``niter``); the first rank returns the solver's numbers, every rank its slab of
   the result, which stays on its worker.
 
-It is used by :func:`~pylops_distributed.optimization.cg`, ``cgls`` and ``lsqr`` on a
+It is used by :func:`~pylops_distributed.optimization.cg`, ``cgls``, ``lsqr``, ``ista`` and
+``fista`` (without ``SOp`` or a percentile threshold; their step size estimated first) on a
 distributed client when the operator has a single chunk kernel and the data is chunked along
 at most one axis: by default for CuPy chunks (NCCL between the GPUs), and with
 ``dask.config.set({"pylops_distributed.collective": True})`` for NumPy chunks too (Gloo,
@@ -42,12 +43,13 @@ from pylops_distributed._graph import array_from_tasks
 from pylops_distributed.kernels import ChunkKernel, NoChunkKernel
 from pylops_distributed.optimization import _comm
 from pylops_distributed.optimization._runner import Runner, Unsupported
+from pylops_distributed.optimization.eigs import step_size
 from pylops_distributed.optimization._collective_ranks import RankContext, RankSpace, directions
 
 log = logging.getLogger("pylops_distributed.optimization")
 
 #: The solvers whose steps run collectively (class names of this package's solvers).
-SOLVERS = ("CG", "CGLS", "LSQR")
+SOLVERS = ("CG", "CGLS", "LSQR", "ISTA", "FISTA")
 _local = threading.local()
 _LOCK = threading.Lock()
 #: (client id, kind, workers) -> token of the communicator open between those workers
@@ -116,6 +118,10 @@ def _why_not(solver, kwargs, client):
     if (solver.callbacks or "callback" in vars(solver) or solver.checkpoint is not None
             or solver.progress or kwargs.get("show")):
         return "callbacks, checkpoint=, progress= and show= run on the fused path"
+    if kwargs.get("SOp") is not None:
+        return "SOp is a second operator in the iteration"
+    if "percentile" in str(kwargs.get("threshkind", "")):
+        return "a percentile threshold reduces the whole model every iteration"
     return None
 
 
@@ -237,6 +243,9 @@ def solve_collectively(solver, kwargs):
     if why is not None:
         (log.info if mode == "auto" else log.warning)("%s does not run collectively: %s", name, why)
         return None
+    if name in ("ISTA", "FISTA") and kwargs.get("alpha") is None:
+        # the step size's eigenvalue estimate runs here, on the cluster, before the ranks
+        kwargs = dict(kwargs, alpha=step_size(solver.Op, y, kwargs.get("eigsdict")))
     return _run(client, solver, kwargs, y, flat, x0, layout, workers)
 
 

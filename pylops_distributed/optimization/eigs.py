@@ -1,10 +1,14 @@
 """Eigenvalue estimates on chunks, as :mod:`pylops.optimization.eigs`."""
 
+import math
+
 import dask
 import dask.array as da
 import numpy as np
 
+from pylops_distributed._arrays import is_cupy
 from pylops_distributed.linearoperator import aslinearoperator
+from pylops_distributed.stacked import StackedArray
 
 __all__ = ["power_iteration"]
 
@@ -112,3 +116,36 @@ def _start(Op, dtype, backend):
 
         b = b.map_blocks(cupy.asarray, dtype=dtype)
     return b
+
+
+def step_size(Op, y, eigsdict=None, name="ISTA"):
+    """``1 / lambda_max(Op^H Op)``, as PyLops finds it (``Op.eigs``; our ``power_iteration``
+    on CuPy chunks)."""
+    from scipy.sparse.linalg import ArpackError
+
+    Op1 = Op.H @ Op
+    blocks = y.blocks if isinstance(y, StackedArray) else [y]
+    try:
+        if is_cupy(blocks[0]._meta):
+            maxeig = np.abs(power_iteration(Op1, dtype=Op1.dtype, backend="cupy",
+                                            **(eigsdict or {}))[0])
+        else:
+            maxeig = np.abs(Op1.eigs(neigs=1, symmetric=True, **(eigsdict or {}))[0])
+    except ArpackError:
+        if _operator_is_finite(Op):
+            raise
+        maxeig = math.nan  # ARPACK fails on NaN
+    if not (np.isfinite(maxeig) and maxeig > 0):
+        raise FloatingPointError(
+            f"{name}: expected a finite, positive largest eigenvalue of Op^H Op for the step "
+            f"size alpha = 1 / max eig, got {float(maxeig)} for {Op.label}: the operator "
+            "produces NaN or Inf (or only zeros); check its parameters, or give alpha= "
+            "yourself")
+    return 1.0 / float(maxeig)
+
+
+def _operator_is_finite(Op):
+    """Whether ``Op^H Op`` maps a vector of ones to finite numbers (one compute, only after
+    the eigenvalue estimate failed)."""
+    ones = np.ones(Op.shape[1], dtype=Op.dtype)
+    return bool(np.isfinite(np.asarray((Op.H @ (Op @ ones)).sum().compute())))

@@ -29,7 +29,6 @@ import math
 
 import numpy as np
 
-from pylops_distributed._arrays import is_cupy
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization import _thresholds
 from pylops_distributed.optimization.irls import IRLS, irls
@@ -39,7 +38,7 @@ from pylops_distributed.optimization.splitbregman import SplitBregman, splitbreg
 from pylops_distributed.optimization._progress import run_options, solve_with
 from pylops_distributed.optimization._solver import CheckedSolver, active, predicted_memory
 from pylops_distributed.optimization._space import call, sqrt
-from pylops_distributed.stacked import StackedArray
+from pylops_distributed.optimization.eigs import step_size
 
 __all__ = ["ISTA", "FISTA", "IRLS", "LinearizedBregman", "OMP", "SplitBregman", "ista", "fista",
            "irls", "linearized_bregman", "omp", "spgl1", "splitbregman"]
@@ -190,7 +189,8 @@ class ISTA(CheckedSolver):
         self.threshkind, self.monitorres = threshkind, monitorres
         self.perc = perc if threshkind in _PERCENTILE else None
         self.preallocate, self.eigsdict = preallocate, dict(eigsdict or {})
-        self.alpha = self._step_size() if alpha is None else _real_number(alpha, "alpha", name)
+        self.alpha = (step_size(self.Op, self.y, self.eigsdict, name) if alpha is None
+                      else _real_number(alpha, "alpha", name))
         self.thresh = eps * self.alpha * 0.5
         self.decay = decay
         self._thresh_at = (None if decay is None or self.perc is not None else
@@ -209,38 +209,6 @@ class ISTA(CheckedSolver):
         if show:
             self._print_setup()
         return self._x()
-
-    def _step_size(self):
-        """``1 / lambda_max(Op^H Op)``, as PyLops finds it."""
-        from pylops_distributed.optimization.eigs import power_iteration
-
-        from scipy.sparse.linalg import ArpackError
-
-        Op1 = self.Op.H @ self.Op
-        blocks = self.y.blocks if isinstance(self.y, StackedArray) else [self.y]
-        try:
-            if is_cupy(blocks[0]._meta):
-                maxeig = np.abs(power_iteration(Op1, dtype=Op1.dtype, backend="cupy",
-                                                **self.eigsdict)[0])
-            else:
-                maxeig = np.abs(Op1.eigs(neigs=1, symmetric=True, **self.eigsdict)[0])
-        except ArpackError:
-            if self._operator_is_finite():
-                raise
-            maxeig = math.nan  # ARPACK fails on NaN
-        if not (np.isfinite(maxeig) and maxeig > 0):
-            raise FloatingPointError(
-                f"{type(self).__name__}: expected a finite, positive largest eigenvalue of "
-                f"Op^H Op for the step size alpha = 1 / max eig, got {float(maxeig)} for "
-                f"{self.Op.label}: the operator produces NaN or Inf (or only zeros); check its "
-                "parameters, or give alpha= yourself")
-        return 1.0 / float(maxeig)
-
-    def _operator_is_finite(self):
-        """Whether ``Op^H Op`` maps a vector of ones to finite numbers (one compute, only after
-        the eigenvalue estimate failed)."""
-        ones = np.ones(self.Op.shape[1], dtype=self.Op.dtype)
-        return bool(np.isfinite(np.asarray((self.Op.H @ (self.Op @ ones)).sum().compute())))
 
     def _start(self, vs, y, x0):
         x = vs.zeros_like(vs.rmatvec(y)) if x0 is None else x0
