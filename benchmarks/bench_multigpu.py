@@ -18,6 +18,8 @@ the result persisted on the GPUs. PyLops+CuPy runs on one GPU in this process, l
 and 2, or as many as there are); ``--weak`` makes ``--shape`` the size per GPU (axis 0 grows
 with the GPUs; efficiency is then the time on one GPU over the time on N).
 
+PyLops-MPI over NCCL is run apart, one MPI rank per GPU: ``benchmarks/_mpi_gpu_peer.py``.
+
 Printed per line: time per solve and per iteration, speed-up and efficiency against ours on
 one GPU with one chunk, the ratio to PyLops+CuPy, bytes moved between GPUs per iteration
 (halo planes of the two applications, from the operator's kernels), and the answer's
