@@ -7,7 +7,8 @@ a, b, c: CGLS (:mod:`bench_solvers`); ``fista3d``: FISTA on the 3-D reflectivity
 (:mod:`_reflectivity`), the model split along its first axis (MPIBlockDiag of Convolve1D);
 ``poststack3d``: CGLS on the regularised 3-D post-stack problem of :mod:`bench_seismic`, as
 PyLops-MPI's tutorial "Post Stack Inversion - 3D" builds it; ``lsm``: its "Least-squares
-Migration" tutorial.
+Migration" tutorial; ``mdd``: CGLS on ``MPIMDC`` (its "Multi-Dimensional Deconvolution"
+tutorial's operator: ``G`` split over the ranks along frequency, model and data broadcast).
 """
 
 import json
@@ -165,11 +166,48 @@ def lsm(comm, niter, per_rank, out):
                           "r": float(cost[-1])}))
 
 
+def mdd(comm, niter, dims, nfmax, out):
+    """CGLS on PyLops-MPI's ``MPIMDC`` for the problem of ``bench_seismic.mdd_problem``
+    (``dims`` = nt x ns x nr x nv): each rank its share of the frequencies of ``G``; rank 0
+    saves the estimate to ``out`` (``.npy``)."""
+    from bench_seismic import mdd_problem
+
+    rank, size = comm.Get_rank(), comm.Get_size()
+    nt, ns, nr, nv = dims
+    G, x, dt = mdd_problem(nt, ns, nr, nv, nfmax)
+    POp = pylops.waveeqprocessing.MDC(G, nt=nt, nv=nv, dt=dt, dr=1.0, twosided=True)
+    y = POp @ x.ravel()
+    mine = np.array_split(np.arange(G.shape[0]), size)[rank]
+    Op = pylops_mpi.waveeqprocessing.MPIMDC(G[mine], nt=nt, nv=nv, nfreq=G.shape[0], dt=dt,
+                                            dr=1.0, twosided=True, base_comm=comm)
+
+    def broadcast(a):
+        v = pylops_mpi.DistributedArray(global_shape=a.size, base_comm=comm,
+                                        partition=pylops_mpi.Partition.BROADCAST,
+                                        dtype=a.dtype)
+        v[:] = a
+        return v
+
+    d, x0 = broadcast(y), broadcast(np.zeros(nt * nr * nv))
+    comm.Barrier()
+    t0 = time.perf_counter()
+    xinv, istop, iit, r1, r2, cost = cgls(Op, d, x0=x0, niter=niter, tol=0)
+    comm.Barrier()
+    elapsed = time.perf_counter() - t0
+    if rank == 0:
+        np.save(out, xinv.asarray())
+        print(json.dumps({"case": "mdd", "time": elapsed, "iit": int(iit),
+                          "r": float(cost[-1])}))
+
+
 def main():
     case = sys.argv[1]
     comm = MPI.COMM_WORLD
     if case == "lsm":
         return lsm(comm, int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    if case == "mdd":
+        return mdd(comm, int(sys.argv[2]), tuple(int(n) for n in sys.argv[3].split("x")),
+                   int(sys.argv[4]), sys.argv[5])
     if case == "fista3d":
         return fista3d(comm, int(sys.argv[2]), tuple(int(n) for n in sys.argv[3].split("x")),
                        sys.argv[4])

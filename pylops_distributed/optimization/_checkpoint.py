@@ -452,7 +452,9 @@ def save_state(solver, store, fingerprint):
     order = [[name, getattr(h, "side", None)] for name, h in st.items()]
     names = [n for n, side in order if side is None]
     values = vs.fetch(*[st[n] for n in names]) if names else []
-    vectors = {n: (vs.to_dask(st[n], copy=False), side) for n, side in order if side is not None}
+    derived = set(getattr(solver, "derived", ()))  # recomputed at a resume, not written
+    vectors = {n: (vs.to_dask(st[n], copy=False), side) for n, side in order
+               if side is not None and n not in derived}
     attrs = {"order": order, "scalars": {n: encode(v) for n, v in zip(names, values)},
              "solver": solver_numbers(solver), "iiter": int(solver.iiter),
              "fingerprint": fingerprint}
@@ -466,7 +468,10 @@ def restore_state(solver, attrs, vectors):
     ins = vs.inputs(**{f"saved_{n}": v for n, v in vectors.items()})
     scalars = {n: decode(v) for n, v in attrs["scalars"].items()}
     out = {n: ins[f"saved_{n}"] if side is not None else scalars[n]
-           for n, side in attrs["order"]}
+           for n, side in attrs["order"] if n in vectors or side is None}
+    missing = [n for n, side in attrs["order"] if side is not None and n not in vectors]
+    if missing:  # vectors a save leaves out: made again from the others (solver.rederive)
+        out.update({n: v for n, v in solver.rederive(vs, out).items() if n in missing})
     solver.st = vs.commit(out)
     skip = _not_saved(solver)  # (saves written before they were left out)
     numbers = {k: decode(v) for k, v in attrs["solver"].items() if k not in skip}

@@ -9,11 +9,14 @@ from pylops_distributed.signalprocessing._pylops_build import on_module
 
 def build_fredholm1(dims, G, *, xp, saveGt, usematmul, dtype):
     """PyLops' ``Fredholm1`` for a model block of shape ``dims = (slices, ny, nz)`` and the
-    slices ``G`` of the kernel, on blocks of module ``xp``."""
+    slices ``G`` of the kernel, on blocks of module ``xp``. It serves one apply of one task, so
+    ``G^H`` is never kept (``saveGt`` has no use here: PyLops would conjugate the whole block
+    when building it, for a forward that does not read it); the adjoint is PyLops'
+    :math:`(\mathbf{x}^H \mathbf{G})^H`, which copies no conjugate of ``G``."""
     import pylops
 
     G = on_module(G, xp)
-    kwargs = dict(nz=int(dims[2]), saveGt=saveGt, usematmul=usematmul, dtype=dtype)
+    kwargs = dict(nz=int(dims[2]), saveGt=False, usematmul=usematmul, dtype=dtype)
     if G.shape[0] == 1:
         return _OneSlice(G, **kwargs)
     return pylops.signalprocessing.Fredholm1(G, **kwargs)
@@ -58,8 +61,8 @@ class Fredholm1(AlongAxes):
     nz : int, optional
         Length of the last axis of the model and data.
     saveGt : bool, optional
-        Keep :math:`\mathbf{G}^H` (each task, for its slices) to speed up the adjoint
-        (``True``; twice the memory of ``G``) or not.
+        Accepted as PyLops does; no effect: each task applies its slices once, and the adjoint
+        is :math:`(\mathbf{x}^H \mathbf{G})^H`, with no conjugated copy of ``G``.
     usematmul : bool, optional
         ``numpy.matmul`` over the slices (``True``) or a loop of ``numpy.dot`` (``False``).
     dtype : str, optional

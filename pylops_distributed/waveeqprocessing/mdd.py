@@ -51,7 +51,8 @@ class MDC(Staged):
     fftengine : str, optional
         FFT engine (as PyLops; see :class:`~pylops_distributed.signalprocessing.FFT`).
     saveGt : bool, optional
-        Keep :math:`\mathbf{G}^H` per task for the adjoint (as PyLops' ``Fredholm1``).
+        Accepted as PyLops does (see :class:`~pylops_distributed.signalprocessing.Fredholm1`:
+        no conjugated copy of ``G`` is made).
     conj : bool, optional
         Convolve with the complex conjugate of ``G`` (a correlation).
     usematmul : bool, optional
