@@ -7,12 +7,12 @@ from pylops_distributed._arrays import get_array_module
 from pylops_distributed.signalprocessing._pylops_build import on_module
 
 
-def build_fredholm1(dims, G, *, xp, saveGt, usematmul, dtype):
+def build_fredholm1(dims, G, *, xp, usematmul, dtype):
     """PyLops' ``Fredholm1`` for a model block of shape ``dims = (slices, ny, nz)`` and the
     slices ``G`` of the kernel, on blocks of module ``xp``. It serves one apply of one task, so
-    ``G^H`` is never kept (``saveGt`` has no use here: PyLops would conjugate the whole block
-    when building it, for a forward that does not read it); the adjoint is PyLops'
-    :math:`(\mathbf{x}^H \mathbf{G})^H`, which copies no conjugate of ``G``."""
+    ``G^H`` is never kept (PyLops' ``saveGt`` would conjugate the whole block when building
+    it, for a forward that does not read it); the adjoint is PyLops' ``(x^H G)^H``, which
+    copies no conjugate of ``G``."""
     import pylops
 
     G = on_module(G, xp)
@@ -107,7 +107,6 @@ class Fredholm1(AlongAxes):
                                                  dtype=dtype)
         self.nz, self.nsl, self.nx, self.ny = full.nz, full.nsl, full.nx, full.ny
         self.G, self.saveGt, self.usematmul = G, saveGt, usematmul
-        build = functools.partial(build_fredholm1, saveGt=saveGt, usematmul=usematmul,
-                                  dtype=dtype)
+        build = functools.partial(build_fredholm1, usematmul=usematmul, dtype=dtype)
         self._setup(full.dims, build, (1,), dtype=full.dtype, name=name, chunks=chunks,
                     operands=((G, 0),), full=full)
