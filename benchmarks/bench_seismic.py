@@ -28,10 +28,15 @@ the 2-core VM, default size: PyLops 135.0 s, ours threads 42.2 s, ours cluster 5
 PyLops-MPI 131.2 s: cluster 0.38x PyLops and 0.39x PyLops-MPI (estimates within 4e-15).
 
 Part ``mdd`` (small; not run by default): CGLS, ``--mdd-niter`` (50) iterations, ``tol=0``,
-from zero, on ``pylops_distributed.waveeqprocessing.MDC`` (two-sided, ``G`` in 2 frequency
-blocks, the data in 2 chunks along sources) against PyLops' ``MDC`` on NumPy; ``--mdd-dims``
-nt x ns x nr x nv, default 401x100x100x20: ours threaded and on the 2-process cluster (data
-and ``G`` scattered to the workers before the clock). No PyLops-MPI peer, no goal.
+from zero, on ``pylops_distributed.waveeqprocessing.MDC`` (two-sided, ``G`` in 2 source
+blocks, the data in 2 chunks along sources) against PyLops' ``MDC`` on NumPy and PyLops-MPI's
+``MPIMDC`` (2 ranks, ``G`` split along frequency, ``_mpi_peer.py mdd``); ``--mdd-dims``
+nt x ns x nr x nv, default 401x100x100x20 (the issue's size: ``--mdd-dims 1599x201x121x1
+--mdd-nfmax 400``): ours threaded and on the 2-process cluster (data and ``G`` scattered to
+the workers before the clock), and on the collective path (``pylops_distributed.collective=True``:
+one task per worker, the model whole on each, the adjoint's partial models summed by a Gloo
+all-reduce). Goal: cluster <= 0.7x PyLops-MPI. Part ``mdd-gpu``: the same CGLS on one GPU, ours
+(CuPy chunks, ``G`` in ``--mdd-gpu-blocks`` source blocks) against PyLops+CuPy.
 
 Part ``lsm`` (PyLops-MPI's tutorial "Least-squares Migration"): an 81 x 60 reflectivity (4 m
 sampling, two flat reflectors), 1000 m/s, 11 receivers, 10 sources per worker (20 in all),
@@ -43,7 +48,7 @@ tutorial), and ours on the cluster on the collective path (``pylops_distributed.
 one task per worker, the model whole on each, the image summed by a Gloo all-reduce). Goal:
 ours (cluster) <= 0.7x PyLops-MPI.
 
-    python benchmarks/bench_seismic.py [--parts poststack,mdd,lsm] [--repeat 1] [--niter 100]
+    python benchmarks/bench_seismic.py [--parts poststack,mdd,mdd-gpu,lsm] [--repeat 1] [--niter 100]
                                        [--dims 40x267x550] [--epsR 100] [--no-mpi]
                                        [--mdd-dims 401x100x100x20] [--mdd-niter 50]
     python benchmarks/bench_seismic.py --dims 8x40x100 --niter 10     # smoke test
@@ -228,10 +233,10 @@ def part_mdd(args):
     y = (POp @ x.ravel()).reshape(nt, ns, nv)
     kw = dict(niter=args.mdd_niter, tol=0)
     nf = G.shape[0]
-    Gd = da.from_array(G, chunks=(-(-nf // 2), ns, nr))  # 2 frequency blocks
+    Gd = da.from_array(G, chunks=(nf, -(-ns // 2), nr))  # 2 source blocks
     Op = pld.waveeqprocessing.MDC(Gd, nt=nt, nv=nv, dt=dt, dr=1.0, twosided=True)
     ych = (nt, -(-ns // 2), nv)
-    best, out = dict(np=np.inf, th=np.inf, cl=np.inf), {}
+    best, out = dict(np=np.inf, th=np.inf, cl=np.inf, co=np.inf), {}
     with worker_malloc():
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address=":0")
@@ -242,6 +247,8 @@ def part_mdd(args):
                 OpC = pld.waveeqprocessing.MDC(put_on(client)(G, Gd.chunksize), nt=nt, nv=nv,
                                                dt=dt, dr=1.0, twosided=True)
                 cgls(OpC, yc, niter=2, tol=0)[0].compute()
+                with dask.config.set({"pylops_distributed.collective": True}):
+                    cgls(OpC, yc, niter=2, tol=0)[0].compute()  # opens the communicator
             for _ in range(args.repeat):
                 t, out["np"] = timed(lambda: pylops.optimization.basic.cgls(
                     POp, y.ravel(), **kw)[0].reshape(nt, nr, nv))
@@ -253,6 +260,10 @@ def part_mdd(args):
                 with client.as_current():
                     t, out["cl"] = timed(lambda: cgls(OpC, yc, **kw)[0].compute())
                 best["cl"] = min(best["cl"], t)
+                # the collective path (one task per worker, Gloo all-reduces), opt-in on CPUs
+                with client.as_current(), dask.config.set({"pylops_distributed.collective": True}):
+                    t, out["co"] = timed(lambda: cgls(OpC, yc, **kw)[0].compute())
+                best["co"] = min(best["co"], t)
     finally:
         cluster.close()
     if args.no_mpi:
@@ -268,15 +279,70 @@ def part_mdd(args):
     def rel(key):
         return np.linalg.norm(np.reshape(out[key], xr.shape) - xr) / np.linalg.norm(xr)
 
-    t_np, t_th, t_cl = best["np"], best["th"], best["cl"]
+    t_np, t_th, t_cl, t_co = best["np"], best["th"], best["cl"], best["co"]
     mpi = f"{t_mpi:.2f} s (x {rel('mpi'):.0e})" if t_mpi else f"n/a ({why})"
+
+    def to_mpi(t):
+        return f"{t / t_mpi:.2f}x" if t_mpi else "n/a"
+
     print(f"MDC CGLS {args.mdd_niter} it, nt x ns x nr x nv = {args.mdd_dims}, {nf} frequencies "
-          f"(G in 2 frequency blocks), best of {args.repeat}:")
-    print("| PyLops | ours, threads | ours, 2-process cluster | PyLops-MPI, 2 ranks "
-          "| cluster / PyLops | cluster / MPI |")
-    print("|---|---|---|---|---|---|")
+          f"(G in 2 source blocks), best of {args.repeat}:")
+    print("| PyLops | ours, threads | ours, 2-process cluster | same, collective (Gloo) "
+          "| PyLops-MPI, 2 ranks | cluster / MPI | collective / MPI |")
+    print("|---|---|---|---|---|---|---|")
     print(f"| {t_np:.2f} s | {t_th:.2f} s (x {rel('th'):.0e}) | {t_cl:.2f} s (x {rel('cl'):.0e}) "
-          f"| {mpi} | {t_cl / t_np:.2f}x | {f'{t_cl / t_mpi:.2f}x' if t_mpi else 'n/a'} |")
+          f"| {t_co:.2f} s (x {rel('co'):.0e}) | {mpi} | {to_mpi(t_cl)} | {to_mpi(t_co)} |")
+
+
+def part_mdd_gpu(args):
+    """MDD's CGLS on one GPU: ours (CuPy chunks, dask's threaded scheduler, ``G`` in
+    ``--mdd-gpu-blocks`` source blocks) against PyLops+CuPy, same problem as part ``mdd``."""
+    import cupy as cp
+
+    nt, ns, nr, nv = (int(n) for n in args.mdd_dims.split("x"))
+    G, x, dt = mdd_problem(nt, ns, nr, nv, args.mdd_nfmax)
+    nf = G.shape[0]
+    Gc = cp.asarray(G)
+    POp = pylops.waveeqprocessing.MDC(Gc, nt=nt, nv=nv, dt=dt, dr=1.0, twosided=True)
+    # PyLops' default loops over the frequencies; usematmul=True is its batched product
+    POpM = pylops.waveeqprocessing.MDC(Gc, nt=nt, nv=nv, dt=dt, dr=1.0, twosided=True,
+                                       usematmul=True)
+    y = POp @ cp.asarray(x).ravel()
+    kw = dict(niter=args.mdd_niter, tol=0)
+    nb = args.mdd_gpu_blocks
+    Gd = da.from_array(Gc, chunks=(nf, -(-ns // nb), nr), asarray=False).persist()
+    Op = pld.waveeqprocessing.MDC(Gd, nt=nt, nv=nv, dt=dt, dr=1.0, twosided=True)
+    yd = da.from_array(y.reshape(nt, ns, nv), chunks=(nt, -(-ns // nb), nv), asarray=False)
+
+    def pylops_cupy(Pop=POp):
+        out = pylops.optimization.basic.cgls(Pop, y, x0=cp.zeros(Pop.shape[1]), **kw)[0]
+        cp.cuda.runtime.deviceSynchronize()
+        return cp.asnumpy(out)
+
+    def ours():
+        with dask.config.set(scheduler="threads"):
+            out = cgls(Op, yd, **kw)[0].compute()
+        cp.cuda.runtime.deviceSynchronize()
+        return cp.asnumpy(out)
+
+    pylops_cupy(), pylops_cupy(POpM), ours()  # warm-up (cuFFT plans, kernels)
+    best = dict(pc=np.inf, pm=np.inf, us=np.inf)
+    for _ in range(args.repeat):
+        t, ref = timed(pylops_cupy)
+        best["pc"] = min(best["pc"], t)
+        t, _ = timed(lambda: pylops_cupy(POpM))
+        best["pm"] = min(best["pm"], t)
+        t, got = timed(ours)
+        best["us"] = min(best["us"], t)
+    err = np.linalg.norm(got.ravel() - ref.ravel()) / np.linalg.norm(ref)
+    print(f"MDC CGLS {args.mdd_niter} it on one GPU ({cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}), "
+          f"nt x ns x nr x nv = {args.mdd_dims}, {nf} frequencies, G in {nb} source block(s), "
+          f"best of {args.repeat}:")
+    print("| PyLops+CuPy | PyLops+CuPy, usematmul=True | ours, CuPy chunks | ours / PyLops+CuPy "
+          "(default, usematmul) |")
+    print("|---|---|---|---|")
+    print(f"| {best['pc'] * 1e3:.1f} ms | {best['pm'] * 1e3:.1f} ms | {best['us'] * 1e3:.1f} ms "
+          f"(x {err:.0e}) | {best['us'] / best['pc']:.2f}x, {best['us'] / best['pm']:.2f}x |")
 
 
 def lsm_problem(nstot, sources=None):
@@ -374,10 +440,11 @@ def main(argv=None):
     p.add_argument("--mdd-dims", default="401x100x100x20", help="mdd: nt x ns x nr x nv")
     p.add_argument("--mdd-niter", type=int, default=50)
     p.add_argument("--mdd-nfmax", type=int, help="mdd: frequencies kept (default nt // 2 + 1)")
+    p.add_argument("--mdd-gpu-blocks", type=int, default=1, help="mdd-gpu: source blocks of G")
     p.add_argument("--lsm-niter", type=int, default=100)
     args = p.parse_args(argv)
     parts = [s for s in args.parts.split(",") if s]
-    unknown = set(parts) - {"poststack", "mdd", "lsm"}
+    unknown = set(parts) - {"poststack", "mdd", "mdd-gpu", "lsm"}
     if unknown:
         p.error(f"unknown parts {sorted(unknown)}")
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()}: "
@@ -388,6 +455,8 @@ def main(argv=None):
         part_poststack(args)
     if "mdd" in parts:
         part_mdd(args)
+    if "mdd-gpu" in parts:
+        part_mdd_gpu(args)
     if "lsm" in parts:
         part_lsm(args)
 

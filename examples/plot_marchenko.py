@@ -104,8 +104,8 @@ R = r_xt[offsets]  # (sources, receivers, time)
 trav = traveltimes(x)
 
 # %%
-# Redatuming, ours (R as a dask array in 2 x 2 pieces, brought to frequency once, in blocks
-# of frequencies) and PyLops': 20 LSQR iterations.
+# Redatuming, ours (R as a dask array in 2 x 2 pieces, brought to frequency once, each MDC
+# one task per piece) and PyLops': 20 LSQR iterations.
 kw = dict(dt=dt, dr=dx, nfmax=200, wav=wav, toff=0.045, nsmooth=10)
 solver = dict(iter_lim=20, atol=0, btol=0)
 t1 = time.perf_counter()
@@ -118,8 +118,8 @@ ref = pylops.waveeqprocessing.Marchenko(R, **kw).apply_onepoint(trav, nfft=2 ** 
                                                                 greens=True, **solver)
 tref = time.perf_counter() - t1
 
-print(f"{nx} sources x {nx} receivers x {nt} samples, {len(mck.Rtwosided_fft.chunks[0])} "
-      "frequency blocks")
+print(f"{nx} sources x {nx} receivers x {nt} samples, R in "
+      f"{mck.Rtwosided_fft.numblocks[1]} x {mck.Rtwosided_fft.numblocks[2]} blocks")
 for name, a, b in zip(["f-", "f+", "p0-", "g-", "g+"], out, ref):
     print(f"{name:4s} vs PyLops {np.linalg.norm(a - b) / np.linalg.norm(b):.1e}")
 t2 = np.arange(-(nt - 1), nt) * dt

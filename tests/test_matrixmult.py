@@ -68,3 +68,17 @@ def test_chunks_that_do_not_line_up_in_a_composition(scheduler):
     y = Op @ x
     np.testing.assert_allclose(y.compute(), Bm @ (Am @ x))
     np.testing.assert_allclose((Op.H @ y).compute(), Am.T @ (Bm.T @ y.compute()))
+
+@pytest.mark.parametrize("achunks,ychunks", [((4, 6), 4), ((6, 8), 4), ((3, 5), 3)])
+def test_cgls_blocked_both_ways(achunks, ychunks, scheduler):
+    """A chunked along rows and columns (each rank's block of the data reads the whole
+    model, and the other way round): CGLS on the fused path equals PyLops' (a contraction
+    split along both the operand's rows and its columns was once counted twice)."""
+    from pylops_distributed.optimization import cgls
+
+    A, y = rand((12, 16), "float64", seed=5), rand(12, "float64", seed=6)
+    got = cgls(pld.MatrixMult(da.from_array(A, chunks=achunks)),
+               da.from_array(y, chunks=ychunks), niter=4, tol=0)
+    ref = pylops.optimization.basic.cgls(pylops.MatrixMult(A), y, niter=4, tol=0)
+    np.testing.assert_allclose(got[0].compute(), ref[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got[3:5], ref[3:5], rtol=1e-10)  # r1norm, r2norm

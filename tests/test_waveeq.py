@@ -8,7 +8,7 @@ import dask.array as da
 import numpy as np
 import pylops
 import pytest
-from dask.core import get_dependencies
+from dask.core import flatten, get_dependencies
 
 import pylops_distributed.waveeqprocessing as wep
 from pylops_distributed.optimization import cgls, lsqr
@@ -85,6 +85,33 @@ def test_mdc_distributed_over_frequencies():
         assert y.chunks[0] == (11,) and len(y.chunks[1]) > 1
 
 
+@pytest.mark.parametrize("gchunks", [(5, 2, 6), (5, 4, 3), (5, 3, 4), (2, 2, 3)],
+                         ids=["sources", "receivers", "both", "all-axes"])
+def test_mdc_one_task_per_block_of_g(gchunks):
+    """A G chunked along sources and/or receivers (and frequency): the data chunked like G's
+    sources, one task (or partial result) per block of G and chunk of v per apply, each
+    reading its block whole; equal to PyLops for input chunks that do not line up with G."""
+    G = _kernel(5, 7, 10, "complex128")
+    Gd = da.from_array(G, chunks=gchunks)
+    Op, POp = MDC(Gd, 11, 2, dt=0.004), PWE.MDC(G, 11, 2, dt=0.004)
+    x, y = rand(Op.dims, "float64", seed=1), rand(Op.dimsd, "float64", seed=2)
+    fwd = Op @ da.from_array(x, chunks=(4, 3, 1))
+    adj = Op.H @ da.from_array(y, chunks=(11, 2, 2))
+    assert fwd.chunks[:2] == ((11,), Gd.chunks[1]) and adj.chunks[:2] == ((11,), Gd.chunks[2])
+    for out, nv_blocks in ((fwd, 2), (adj, 1)):
+        g = dict(out.__dask_graph__())
+        readers = {}
+        for k in g:
+            for d in get_dependencies(g, k):
+                if isinstance(d, tuple) and d[0] == Gd.name:
+                    readers[d] = readers.get(d, 0) + 1
+        # every block of G read whole (never sliced) by one task per chunk of v
+        assert readers == {k: nv_blocks for k in flatten(Gd.__dask_keys__())}
+    np.testing.assert_allclose(fwd.compute().ravel(), POp @ x.ravel(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(adj.compute().ravel(), POp.H @ y.ravel(), rtol=1e-10,
+                               atol=1e-12)
+
+
 @pytest.mark.parametrize("kwargs,match", [
     (dict(nt=10), "odd"),
     (dict(G=np.ones((7, 2, 2), complex)), "frequencies"),
@@ -97,24 +124,28 @@ def test_mdc_errors(kwargs, match):
         MDC(**args)
 
 
-def _mdc_problem():
+def _mdc_problem(gchunks=(3, 4, 6)):
     G = _kernel(6, 4, 6, "complex128")
-    Op = MDC(da.from_array(G, chunks=(3, 4, 6)), 11, 2, dt=0.004)
+    Op = MDC(da.from_array(G, chunks=gchunks), 11, 2, dt=0.004)
     POp = PWE.MDC(G, 11, 2, dt=0.004)
     y = (POp @ rand((11, 6, 2), "float64").ravel()).reshape(11, 4, 2)
     return Op, POp, y
 
 
-def test_mdc_cgls_matches_pylops(scheduler):
-    """CGLS on MDC (dask G in 2 frequency blocks), threads and the 2-process cluster."""
-    Op, POp, y = _mdc_problem()
-    xo = cgls(Op, da.from_array(y, chunks=(11, 4, 2)), niter=2, tol=0)[0]
-    xr = pylops.optimization.basic.cgls(POp, y.ravel(), niter=2, tol=0)[0]
+@pytest.mark.parametrize("gchunks", [(3, 4, 6), (6, 2, 6), (6, 3, 4)],
+                         ids=["frequency-stages", "source-blocks", "source-receiver-blocks"])
+def test_mdc_cgls_matches_pylops(scheduler, gchunks):
+    """CGLS on MDC, threads and the 2-process cluster: G in 2 frequency blocks (staged), in
+    source blocks and in source x receiver blocks (the fused kernel)."""
+    Op, POp, y = _mdc_problem(gchunks)
+    xo = cgls(Op, da.from_array(y, chunks=(11, 4, 2)), niter=4, tol=0)[0]
+    xr = pylops.optimization.basic.cgls(POp, y.ravel(), niter=4, tol=0)[0]
     np.testing.assert_allclose(xo.compute().ravel(), xr.ravel(), rtol=1e-9, atol=1e-10)
 
 
-def test_mdc_lsqr_matches_pylops():
-    Op, POp, y = _mdc_problem()
+@pytest.mark.parametrize("gchunks", [(3, 4, 6), (6, 2, 6)], ids=["frequency", "sources"])
+def test_mdc_lsqr_matches_pylops(gchunks):
+    Op, POp, y = _mdc_problem(gchunks)
     xo = lsqr(Op, da.from_array(y, chunks=(11, 4, 1)), niter=8, atol=0, btol=0)[0]
     xr = pylops.optimization.basic.lsqr(POp, y.ravel(), niter=8, atol=0, btol=0)[0]
     np.testing.assert_allclose(xo.compute().ravel(), xr.ravel(), rtol=1e-9, atol=1e-10)

@@ -17,7 +17,6 @@ kept until someone needs a value (a check, ``x``) and then run as one task.
 
 import logging
 import operator
-import os
 import uuid
 
 import dask
@@ -32,7 +31,7 @@ from pylops_distributed.kernels import NoChunkKernel, as_stack
 from pylops_distributed.optimization import _context, _layout, _rank
 from pylops_distributed.optimization._plan import (Comp, compile_step, exported_leaves, in_chunks,
                                                    signature, topo)
-from pylops_distributed.optimization._runner import Runner, run_kept
+from pylops_distributed.optimization._runner import Runner, local_threads, run_kept
 from pylops_distributed.optimization._space import ROUND_TRIPS, Space, State, Vec, as_scalar
 from pylops_distributed.stacked import StackedArray
 
@@ -180,7 +179,7 @@ class FusedSpace(Space):
             slabs = _layout.slab_holders(fine[ref], [who[handles[bid]] for bid in sorted(handles)])
             runs, run_homes = _layout.plan_runs(slabs, self.runner.threads())
         else:
-            threads = dask.config.get("num_workers", None) or os.cpu_count() or 1
+            threads = local_threads()
             runs = _layout.even_runs(n, 1 if max(sizes) <= _layout.LOCAL_ONE_RANK else threads)
         return _layout.apply_runs(fine, ref, runs, run_homes)
 

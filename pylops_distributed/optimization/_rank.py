@@ -210,6 +210,8 @@ class _Rank:
             if kernel.split and self.xp is np:  # written into a recycled buffer
                 out = recycled_empty(tuple(b - a for a, b in zip(start, stop)), self.dtype)
             return kernel(x, *ops, where=Where(istart, start, stop), dtype=self.dtype, out=out)
+        if calls[0] == "zeros":  # a piece that adds nothing to this output box
+            return self.xp.zeros(tuple(b - a for a, b in zip(calls[1], calls[2])), self.dtype)
         parts = [self._run_calls(c, kernel, src) for c in calls[2]]
         if calls[0] == "cat":
             return self.xp.concatenate(parts, axis=calls[1])
@@ -249,7 +251,13 @@ class _Rank:
                 side = "out"
             if side == "out":  # two output boxes, side by side
                 boxes = [(obox[0], _set(obox[1], k, c)), (_set(obox[0], k, c), obox[1])]
-                parts = [self._calls(node, term, kernel, *kernel.in_box(*b), *b) for b in boxes]
+                # each reads its input box within this call's (a piece of an additive
+                # kernel's box stays that piece: the other pieces are summed beside it)
+                parts = []
+                for b in boxes:
+                    ib = _within(kernel.in_box(*b), ibox)
+                    parts.append(self._calls(node, term, kernel, *ib, *b)
+                                 if all(x < y for x, y in zip(*ib)) else ("zeros",) + b)
                 return ("cat", k, _flatten(parts, "cat", k))
             if kernel.additive:  # two pieces of the input box, summed
                 boxes = [(ibox[0], _set(ibox[1], k, c)), (_set(ibox[0], k, c), ibox[1])]
@@ -363,6 +371,12 @@ def _first_of(a):
 def _iadd(a, b):
     a += b
     return a
+
+
+def _within(box, outer):
+    """``box`` cut to ``outer``."""
+    return (tuple(max(a, b) for a, b in zip(box[0], outer[0])),
+            tuple(min(a, b) for a, b in zip(box[1], outer[1])))
 
 
 def _flatten(parts, kind, axis):

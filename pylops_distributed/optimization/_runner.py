@@ -7,6 +7,8 @@ already are. Without one, dask's threaded (or synchronous) scheduler runs the ta
 values themselves stand in for futures.
 """
 
+import os
+
 import dask
 import dask.threaded
 import numpy as np
@@ -25,6 +27,19 @@ def current_client():
         return default_client()
     except ValueError:
         return None
+
+
+def local_threads():
+    """Threads of dask's local (threaded) scheduler."""
+    return dask.config.get("num_workers", None) or os.cpu_count() or 1
+
+
+def threads_available():
+    """Threads that run tasks: the current client's workers', else the local scheduler's."""
+    client = current_client()
+    if client is not None:
+        return max(1, sum(client.nthreads().values()))
+    return local_threads()
 
 
 def _as_client(sched):

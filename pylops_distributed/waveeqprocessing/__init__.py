@@ -1,7 +1,7 @@
 """Wave-equation processing operators and applications, under PyLops 2.x names
 (``pylops.waveeqprocessing``).
 
-    MDC                     Multi-dimensional convolution, distributed over frequencies.
+    MDC                     Multi-dimensional convolution, distributed over G's blocks.
     MDD                     Multi-dimensional deconvolution (MDC and our LSQR/CGLS).
     PhaseShift              Phase shift in the f-k domain, distributed over frequencies.
     Deghosting              Single-component wavefield decomposition (our solvers).
@@ -14,7 +14,7 @@
     SeismicInterpolation    Seismic interpolation (our operators and solvers).
     Kirchhoff               Kirchhoff demigration/migration, distributed over shots.
     LSM                     Least-squares migration (Kirchhoff and our solvers).
-    Marchenko               Marchenko redatuming (MDC over frequencies and our solvers).
+    Marchenko               Marchenko redatuming (our MDC and solvers).
 """
 
 from pylops_distributed.waveeqprocessing.blending import (BlendingContinuous, BlendingGroup,

@@ -1,10 +1,8 @@
 """Marchenko redatuming (PyLops' ``pylops.waveeqprocessing.marchenko``) with our MDC,
-distributed over frequencies, and our solvers."""
+distributed over blocks of sources, and our solvers."""
 
 import logging
-import os
 
-import dask
 import dask.array as da
 import numpy as np
 from pylops.waveeqprocessing.marchenko import directwave
@@ -20,8 +18,7 @@ from pylops_distributed.optimization.cgls import cgls
 from pylops_distributed.optimization.lsqr import lsqr
 from pylops_distributed.utils.dottest import dottest as Dottest
 from pylops_distributed.waveeqprocessing._solve import run_solver
-from pylops_distributed.waveeqprocessing._staged import even_chunks
-from pylops_distributed.waveeqprocessing.mdd import MDC, rfft_kernel
+from pylops_distributed.waveeqprocessing.mdd import MDC, rfft_kernel, source_blocks
 
 __all__ = ["Marchenko", "directwave"]
 
@@ -30,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 class Marchenko:
     r"""Marchenko redatuming (PyLops' :class:`pylops.waveeqprocessing.Marchenko`), solved
-    with our MDC (distributed over frequencies) and our LSQR.
+    with our MDC (distributed over blocks of sources) and our LSQR.
 
     Parameters
     ----------
@@ -39,7 +36,7 @@ class Marchenko:
         n_t]` (real), or in frequency, :math:`[n_s \times n_r \times n_{f_\text{max}}]`
         (complex, two-sided and scaled as PyLops keeps it). A dask array stays lazy: it is
         brought to the frequency domain once, persisted on the cluster, and read by
-        frequency block.
+        block of sources.
     dt : float, optional
         Time sampling.
     nt : int, optional
@@ -59,10 +56,10 @@ class Marchenko:
     dtype : str, optional
         Dtype of the focusing functions.
     chunks : int or tuple, optional
-        Frequency blocks of ``R`` (an int: frequencies per block, or their lengths). Default:
-        a dask ``R`` in time gets as many blocks as it has chunks along sources and receivers
-        (in frequency, its own chunks); a NumPy or CuPy ``R`` as many as there are threads
-        (those of the connected cluster, or of the local scheduler).
+        Source blocks of ``R`` (an int: sources per block, or their lengths). Default: a dask
+        ``R`` keeps its chunks along sources and receivers; a NumPy or CuPy ``R``, or a dask
+        one in one block, gets as many source blocks as there are threads (those of the
+        connected cluster, or of the local scheduler).
 
     Attributes
     ----------
@@ -76,8 +73,8 @@ class Marchenko:
     -----
     The operators are PyLops' (a block of multi-dimensional convolutions with ``R`` and its
     correlation, windows and a time reversal) built from ours: each application of the
-    Marchenko operator runs the two MDCs, one task per frequency block of ``R``, with the FFTs
-    split along receivers and sources. The focusing functions are solved for with our
+    Marchenko operator runs the two MDCs, one task per source block of ``R`` (see
+    :class:`~pylops_distributed.waveeqprocessing.MDC`). The focusing functions are solved for with our
     :func:`~pylops_distributed.optimization.lsqr` (SciPy's names and defaults, as PyLops runs
     SciPy's ``lsqr``), or our :func:`~pylops_distributed.optimization.cgls` on CuPy data (as
     PyLops). Results are dask arrays; the single-scattering redatuming and the Green's
@@ -127,9 +124,7 @@ class Marchenko:
             if self.nfmax > nfmax_allowed:
                 raise ValueError(f"Marchenko: R has {self.nfmax} frequencies, more than the "
                                  f"{nfmax_allowed} of a real FFT of 2*nt-1={self.nt2} samples")
-            Rf = R.transpose(2, 0, 1)
-            if isinstance(Rf, da.Array) and chunks is not None:
-                Rf = Rf.rechunk((chunks, -1, -1))
+            Rf = source_blocks(R.transpose(2, 0, 1), chunks)
         else:
             if nfmax is None or nfmax > nfmax_allowed:
                 nfmax = nfmax_allowed
@@ -138,12 +133,8 @@ class Marchenko:
             xp = da if isinstance(R, da.Array) else get_array_module(R)
             R = xp.concatenate((xp.zeros((self.ns, self.nr, self.nt - 1), dtype=R.dtype), R),
                                axis=-1)
-            lazy = isinstance(R, da.Array)
-            Rf = rfft_kernel(R, self.nt2, self.nfmax, chunks if lazy else None)
+            Rf = rfft_kernel(R, self.nt2, self.nfmax, chunks)
             Rf = Rf / Rf.real.dtype.type(np.sqrt(self.nt2))
-        if not isinstance(Rf, da.Array):  # in blocks, so that frequencies run in parallel
-            blocks = chunks if chunks is not None else even_chunks(self.nfmax, _threads())
-            Rf = da.from_array(Rf, chunks=(blocks, -1, -1), asarray=False, name=False)
         Rf = Rf.persist()  # computed once (and sent once to a cluster), read at every step
         self.Rtwosided_fft = Rf
         self._gpu = is_cupy(R)
@@ -284,13 +275,3 @@ class Marchenko:
             g = (Gop @ f1_inv_tot).ravel().reshape(2, nt2, ns, nvs).persist()
             out += [-g[0].transpose(1, 2, 0), da.flip(g[1], axis=0).transpose(1, 2, 0)]
         return tuple(out)
-
-
-def _threads():
-    """Threads that run tasks: the connected cluster's, else the local scheduler's."""
-    try:
-        from distributed import get_client
-
-        return max(1, sum(get_client().nthreads().values()))
-    except (ImportError, ValueError):
-        return dask.config.get("num_workers", None) or os.cpu_count() or 1

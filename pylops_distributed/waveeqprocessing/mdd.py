@@ -1,5 +1,5 @@
-"""MDC and MDD: multi-dimensional convolution and deconvolution, distributed over frequencies
-(PyLops' ``pylops.waveeqprocessing.mdd``)."""
+"""MDC and MDD: multi-dimensional convolution and deconvolution, distributed over the blocks of
+the kernel (PyLops' ``pylops.waveeqprocessing.mdd``)."""
 
 import functools
 import logging
@@ -7,15 +7,19 @@ import logging
 import dask.array as da
 import numpy as np
 
-from pylops_distributed._arrays import as_dask
+from pylops_distributed._arrays import as_dask, get_array_module
 from pylops_distributed.basicoperators.diagonal import Diagonal
 from pylops_distributed.basicoperators.identity import Identity
+from pylops_distributed.kernels import ChunkKernel, NoChunkKernel, aligned, place
 from pylops_distributed.optimization.cgls import cgls
 from pylops_distributed.optimization.leastsquares import preconditioned_inversion
+from pylops_distributed.optimization._runner import threads_available
 from pylops_distributed.optimization.lsqr import lsqr
 from pylops_distributed.signalprocessing.fft import FFT
+from pylops_distributed.signalprocessing.fftnd import build_fft
 from pylops_distributed.signalprocessing.fredholm1 import Fredholm1
 from pylops_distributed.utils.dottest import dottest as Dottest
+from pylops_distributed._graph import new_token
 from pylops_distributed.waveeqprocessing._solve import run_solver
 from pylops_distributed.waveeqprocessing._staged import Layout, Staged, even_chunks
 
@@ -25,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 class MDC(Staged):
-    r"""Multi-dimensional convolution (PyLops' ``MDC``), distributed over frequencies.
+    r"""Multi-dimensional convolution (PyLops' ``MDC``), distributed over the blocks of ``G``.
 
     .. math::
         y(t, s, v) = \sqrt{n_t} \Delta t \Delta r\, \mathscr{F}^{-1} \Big( \sum_{i_r}
@@ -39,7 +43,7 @@ class MDC(Staged):
     G : numpy.ndarray, cupy.ndarray or dask.array.Array
         Kernel in the frequency domain, of shape :math:`[n_{f_\text{max}} \times n_s \times
         n_r]`. A dask array is read piece by piece (it may live in zarr, larger than memory);
-        its chunks along frequency set the frequency blocks.
+        its chunks set how the operator is distributed (see Notes).
     nt : int
         Number of time samples of model and data (odd when ``twosided=True``).
     nv : int
@@ -56,7 +60,8 @@ class MDC(Staged):
     conj : bool, optional
         Convolve with the complex conjugate of ``G`` (a correlation).
     usematmul : bool, optional
-        ``numpy.matmul`` over the frequencies of a block (``True``) or a loop of ``numpy.dot``.
+        As PyLops (same results either way). Blocks of sources and receivers always run one
+        batched ``matmul`` over their frequencies, the faster; frequency stages follow it.
     prescaled : bool, optional
         ``G`` already carries :math:`\sqrt{n_t} \Delta t \Delta r` (``True``) or not.
     name : str, optional
@@ -69,22 +74,27 @@ class MDC(Staged):
     Notes
     -----
     As PyLops, :math:`\mathbf{F}_t^H \mathbf{I}^H \mathbf{G} \mathbf{I} \mathbf{F}_t`
-    (time FFT, restriction to the first :math:`n_{f_\text{max}}` frequencies, a batched matrix
-    product per frequency, zero padding, inverse FFT), with our
-    :class:`~pylops_distributed.signalprocessing.FFT`, :class:`~pylops_distributed.Identity`
-    and :class:`~pylops_distributed.signalprocessing.Fredholm1`, applied in three stages:
+    (time FFT, restriction to the first :math:`n_{f_\text{max}}` frequencies, a matrix
+    product per frequency, zero padding, inverse FFT). How it is distributed follows the
+    chunks of ``G``:
 
-    - the time FFT on blocks holding time whole, split along receivers (in as many pieces as
-      there are frequency blocks);
-    - **frequencies**: one task per chunk of ``G``'s frequency axis (per chunk of the virtual
-      sources), which reads only its frequencies of ``G``; for a NumPy ``G`` the frequency
-      axis is cut in as many blocks as the input has chunks along time and receivers;
-    - the inverse time FFT on blocks split along sources.
+    - **by blocks of sources and receivers** (a dask ``G`` chunked along its sources or
+      receivers, or an in-memory ``G``): one task per block of ``G``, which transforms its
+      piece of the input along time, multiplies it by its block at every frequency and
+      transforms the result back (PyLops' FFT on the block). The data are chunked along
+      sources like ``G`` (an in-memory ``G`` is cut in as many source blocks as there are
+      threads when the operator is made); the model is read whole along time and receivers,
+      and the contributions of the receiver blocks (the adjoint's source blocks) are summed
+      by a tree, without an exchange. This is a chunk kernel, so products with other
+      operators and the solvers fuse around it. A chunked ``G`` is never moved: the input is
+      rechunked to its blocks (persist ``G`` on the cluster when it is applied many times).
+    - **by frequencies** (a dask ``G`` chunked along frequency only, e.g. computed or stored
+      frequency by frequency, larger than memory): in three stages, the time FFT on blocks
+      split along receivers, one task per frequency block of ``G`` (reading only its
+      frequencies), the inverse FFT on blocks split along sources, with an all-to-all between
+      them. No chunk kernel: solvers run it on their dask.array backend. Rechunk ``G`` along
+      sources (``G.rechunk((-1, n, -1))``) for the fused path.
 
-    Between the stages, one all-to-all exchange (each task gathers its pencil). The virtual
-    sources keep the input's chunks throughout. Applied on its own or in a product, the
-    operator runs these stages; it has no fused chunk kernel (that would put every frequency,
-    and all of ``G``, in every task), so solvers run it on their dask.array backend.
     Model and data are real (as PyLops, whose real FFTs make the operator real).
 
     Examples
@@ -94,9 +104,11 @@ class MDC(Staged):
     >>> from pylops_distributed.waveeqprocessing import MDC
     >>> rng = np.random.default_rng(0)
     >>> G = rng.standard_normal((6, 4, 5)) + 1j * rng.standard_normal((6, 4, 5))
-    >>> Op = MDC(da.from_array(G, chunks=(2, 4, 5)), nt=11, nv=3, dt=0.004)
+    >>> Op = MDC(da.from_array(G, chunks=(6, 2, 5)), nt=11, nv=3, dt=0.004)
     >>> x = rng.standard_normal((11, 5, 3))
-    >>> y = Op @ da.from_array(x, chunks=(11, 5, 3))    # 3 frequency blocks of G
+    >>> y = Op @ da.from_array(x, chunks=(11, 5, 3))    # 2 source blocks of G: 2 tasks
+    >>> y.chunks[1]
+    (2, 2)
     >>> POp = pylops.waveeqprocessing.MDC(G, nt=11, nv=3, dt=0.004)
     >>> np.allclose(y.compute().ravel(), POp @ x.ravel())
     True
@@ -146,11 +158,126 @@ class MDC(Staged):
             fchunks[-1] += nfft - nfmax
             fchunks = tuple(fchunks)
         self._fchunks = fchunks
+        by_frequency = isinstance(G, da.Array) and G.numblocks[0] > 1 \
+            and G.numblocks[1] == G.numblocks[2] == 1
+        self._by_frequency = by_frequency
+        self._src_chunks = G.chunks[1] if isinstance(G, da.Array) \
+            else even_chunks(ns, threads_available())
+        self._fft_kw = dict(engine=fftengine, **kwargs_fft)
+        self._token = new_token()
+        self._scale = 1.0 if prescaled else float(dr * dt * np.sqrt(nt))
         stages = [(self.Fop, Layout((0,), 1)),
                   (middle, _FreqLayout(fchunks, nfmax, nfft)),
                   (self.F1op.H, Layout((0,), 1))]
         super().__init__(stages, (0, 1), dtype=rdtype, name=name, chunks=chunks, real=True,
                          pieces=None if fchunks is None else len(fchunks), clinear=False)
+
+    def _kernel(self, adjoint):
+        if self._by_frequency:
+            raise NoChunkKernel(f"{self.label}: G is chunked along frequency only; applied in "
+                                "stages (time FFT, frequency blocks, inverse FFT) with an "
+                                "all-to-all between them")
+        G = self.G
+        n_in, n_out = (self.ns, self.nr) if adjoint else (self.nr, self.ns)
+        dims_in, dims_out = (self.nt, n_in, self.nv), (self.nt, n_out, self.nv)
+        lazy = isinstance(G, da.Array)
+        rows_in = (G.chunks[1] if adjoint else G.chunks[2]) if lazy else None
+        rows_out = (G.chunks[2] if adjoint else G.chunks[1]) if lazy \
+            else ((self.nr,) if adjoint else self._src_chunks)
+        g_axes = (None, ("in", 1), ("out", 1)) if adjoint else (None, ("out", 1), ("in", 1))
+        return ChunkKernel(
+            _mdc_kernel, dims_in, dims_out, name="mdc",
+            token=f"{self._token}-{int(adjoint)}", dtype=self.dtype,
+            params=dict(adjoint=adjoint, nt=self.nt, twosided=self.twosided, conj=self.conj_,
+                        scale=self._scale, nfft=self.nfft,
+                        fft=self._fft_kw),
+            region=functools.partial(_mdc_region, self.nt, n_in),
+            chunks=functools.partial(_mdc_chunks, self.nt, rows_out),
+            in_chunks=functools.partial(_mdc_chunks, self.nt, rows_in),
+            axes=(None, None, 2), operands=[aligned(G, g_axes)], whole=(0,), additive=True)
+
+
+def _mdc_region(nt, n_in, start, stop):
+    """Input box of an MDC output box: time and the contracted axis whole."""
+    return (0, 0, start[2]), (nt, n_in, stop[2])
+
+
+def _mdc_chunks(nt, rows, chunks):
+    """Time whole, axis 1 in ``rows`` (as they come when None), the virtual sources as they
+    come."""
+    return ((nt,), tuple(chunks[1]) if rows is None else tuple(rows), tuple(chunks[2]))
+
+
+def _mdc_kernel(x, G, *, where, dtype, adjoint, nt, twosided, conj, scale, nfft, fft):
+    """MDC (its adjoint) of one block: ``x`` holds the model's receivers (the data's sources)
+    of ``G``'s block, maybe a piece of the whole box (the rest taken as zero); the output is
+    this piece's contribution on the output box."""
+    xp = get_array_module(x)
+    n_in, nv = x.shape[1], x.shape[2]
+    if where.origin[0] != 0 or x.shape[0] != nt:  # a piece along time
+        x = place(x, (where.origin[0], 0, 0), (0, 0, 0), (nt, n_in, nv), x.dtype)
+    nfmax = G.shape[0]
+    n_out = G.shape[2] if adjoint else G.shape[1]
+    rdtype = np.empty(0, dtype).real.dtype
+    X = _rfft(x.astype(rdtype, copy=False), nfmax, twosided and not adjoint, fft)
+    if conj:
+        X = X.conj()
+    # one batched product whatever usematmul (same maths as PyLops' loop, and faster)
+    if adjoint:  # (X^H G)^H: no conjugated copy of G
+        Y = xp.matmul(X.conj().transpose(0, 2, 1), G).conj().transpose(0, 2, 1)
+    else:
+        Y = xp.matmul(G, X)
+    if conj:
+        Y = Y.conj()
+    y = _irfft(Y, nt, nfft, (nt, n_out, nv), twosided and adjoint, fft)
+    if scale != 1.0:
+        y *= rdtype.type(scale)
+    return y[where.start[0]:where.stop[0]].astype(dtype, copy=False)
+
+
+def _plain_fft(fft):
+    """Whether the FFTs are PyLops' defaults (then run directly with SciPy or CuPy)."""
+    return set(fft) == {"engine"} and fft["engine"] in ("numpy", "scipy")
+
+
+def _fft_module(x):
+    if get_array_module(x) is np:
+        import scipy.fft
+
+        return scipy.fft
+    return get_array_module(x).fft
+
+
+def _rfft(x, nfmax, shift, fft):
+    """The first ``nfmax`` frequencies of PyLops' real FFT along axis 0 (ifftshifted first
+    with ``shift``), without PyLops' sqrt(2) weights: they cancel against those of the
+    inverse transform of the other side, which :func:`_irfft` leaves out too."""
+    if not _plain_fft(fft):
+        op = build_fft(x.shape, xp=get_array_module(x), kind="FFT", axis=0, real=True,
+                       ifftshift_before=shift, dtype=x.dtype, **fft)
+        X = op.matvec(x.ravel()).reshape((op.nfft // 2 + 1,) + x.shape[1:])[:nfmax]
+        X[1:1 + (op.nfft - 1) // 2] /= np.sqrt(2)
+        return X
+    mod = _fft_module(x)
+    if shift:
+        x = mod.ifftshift(x, axes=0)
+    return mod.rfft(x, axis=0, norm="ortho")[:nfmax]
+
+
+def _irfft(Y, nt, nfft, shape, shift, fft):
+    """The adjoint of :func:`_rfft` (its frequencies beyond ``Y``'s taken as zero)."""
+    if not _plain_fft(fft):
+        xp = get_array_module(Y)
+        op = build_fft(shape, xp=xp, kind="FFT", axis=0, real=True, ifftshift_before=shift,
+                       dtype=Y.real.dtype, **fft)
+        Z = xp.zeros((nfft,) + shape[1:], dtype=op.cdtype)
+        Z[:Y.shape[0]] = Y
+        Z[1:1 + (nt - 1) // 2] *= np.sqrt(2)
+        y = op.rmatvec(Z.ravel()).reshape(shape)
+        return y.real if xp.iscomplexobj(y) else y
+    mod = _fft_module(Y)
+    y = mod.irfft(Y, n=nt, axis=0, norm="ortho")
+    return mod.fftshift(y, axes=0) if shift else y
 
 
 class _FreqLayout(Layout):
@@ -175,16 +302,30 @@ class _FreqLayout(Layout):
 
 def rfft_kernel(G, nt2, nfmax, chunks):
     """``G`` (ns, nr, nt) to the frequency domain, frequencies first: (nfmax, ns, nr), as
-    PyLops; a dask ``G`` stays lazy, with frequency blocks ``chunks`` (default: as many as
-    it had chunks along sources and receivers)."""
+    PyLops, as a lazy dask array in source blocks (see :func:`source_blocks`): a dask ``G``
+    keeps its chunks along sources and receivers."""
     if isinstance(G, da.Array):
         G = G.rechunk({2: -1})
         Gf = da.moveaxis(da.fft.rfft(G, n=nt2, axis=-1)[..., :nfmax], -1, 0)
-        if chunks is None:
-            chunks = even_chunks(Gf.shape[0], int(np.prod(G.numblocks[:2])))
-        return Gf.rechunk((chunks, -1, -1))
-    Gf = np.moveaxis(np.fft.rfft(G, nt2, axis=-1)[..., :nfmax], -1, 0)
-    return Gf if chunks is None else da.from_array(Gf, chunks=(chunks, -1, -1))
+    else:
+        Gf = np.moveaxis(np.fft.rfft(G, nt2, axis=-1)[..., :nfmax], -1, 0)
+    return source_blocks(Gf, chunks)
+
+
+def source_blocks(Gf, chunks=None):
+    """The kernel in frequency, (nfmax, ns, nr), as a dask array with frequencies whole and
+    ``chunks`` along sources (an int: sources per block, or their lengths); by default its own
+    chunks along sources and receivers when it has several, else as many source blocks as
+    there are threads (the connected cluster's, or the local scheduler's). So :class:`MDC`
+    runs one task per block (see its notes)."""
+    lazy = isinstance(Gf, da.Array)
+    if chunks is None and lazy and Gf.numblocks[1] * Gf.numblocks[2] > 1:
+        return Gf.rechunk({0: -1})
+    if chunks is None:
+        chunks = even_chunks(Gf.shape[1], threads_available())
+    if lazy:
+        return Gf.rechunk((-1, chunks, -1))
+    return da.from_array(Gf, chunks=(-1, chunks, -1), asarray=False, name=False)
 
 
 def MDD(G, d, dt=0.004, dr=1.0, nfmax=None, wav=None, twosided=True, causality_precond=False,
@@ -211,10 +352,10 @@ def MDD(G, d, dt=0.004, dr=1.0, nfmax=None, wav=None, twosided=True, causality_p
     saveGt, add_negative, smooth_precond, fftengine
         As PyLops.
     chunks : int or tuple, optional
-        Frequency blocks of the kernel (an int: frequencies per block, or their lengths).
-        Default: a dask ``G`` gets as many blocks as it has chunks along sources and
-        receivers; a NumPy ``G`` stays in memory and :class:`MDC` cuts it in as many blocks as
-        the data has chunks.
+        Source blocks of the kernel (an int: sources per block, or their lengths). Default: a
+        dask ``G`` keeps its chunks along sources and receivers; a NumPy ``G`` gets as many
+        source blocks as there are threads (the connected cluster's, or the local
+        scheduler's).
     **kwargs_solver
         Passed to our :func:`~pylops_distributed.optimization.lsqr` (SciPy's names
         ``iter_lim``/``maxiter`` are ``niter``; without them SciPy's defaults, as PyLops runs
@@ -229,9 +370,10 @@ def MDD(G, d, dt=0.004, dr=1.0, nfmax=None, wav=None, twosided=True, causality_p
 
     Notes
     -----
-    The kernel is brought to the frequency domain once (kept in memory for a NumPy ``G``,
-    persisted on the cluster for a dask one), and the problem is solved with
-    :class:`MDC` (distributed over frequencies) and our LSQR/CGLS in place of SciPy's
+    The kernel is brought to the frequency domain once and persisted (on the cluster when
+    one is connected) in blocks of sources (and receivers), and the data is chunked like
+    them; the problem is solved with :class:`MDC` (one task per block of the kernel, fused
+    into the solver's iterations) and our LSQR/CGLS in place of SciPy's
     ``lsqr``: iterations and stopping tests follow our solvers (tolerances checked every
     ``check_every`` iterations), so an estimate matches PyLops' for the same number of
     iterations of the same solver (``iter_lim=n, atol=0, btol=0``).
@@ -278,17 +420,16 @@ def MDD(G, d, dt=0.004, dr=1.0, nfmax=None, wav=None, twosided=True, causality_p
         dz = np.zeros((ns, nv, nt - 1) if d.ndim == 3 else (ns, nt - 1), dtype=d.dtype)
         d = da.concatenate((dz, d), axis=-1) if isinstance(d, da.Array) \
             else np.concatenate((dz, d), axis=-1)
-    Gfft = rfft_kernel(G, nt2, nfmax, chunks)
-    if isinstance(Gfft, da.Array):
-        Gfft = Gfft.persist()  # computed once, not at every iteration
+    Gfft = rfft_kernel(G, nt2, nfmax, chunks).persist()  # computed once, not at every step
     d = da.moveaxis(as_dask(d, None, "MDD: d"), -1, 0)
     if d.ndim == 2:
         d = d[..., None]
+    d = d.rechunk({0: -1, 1: Gfft.chunks[1]})  # the data's sources as the kernel's
     kw = dict(dt=dt, dr=dr, twosided=twosided, saveGt=saveGt, fftengine=fftengine)
     MDCop = MDC(Gfft, nt2, nv=nv, **kw)
     PSFop = MDC(Gfft, nt2, nv=nr, **kw) if psf else None
     if psf:
-        Gt = da.moveaxis(as_dask(G, None, "MDD: G"), -1, 0)
+        Gt = da.moveaxis(as_dask(G, None, "MDD: G"), -1, 0).rechunk({0: -1, 1: Gfft.chunks[1]})
     if dottest:
         Dottest(MDCop, nt2 * ns * nv, nt2 * nr * nv, verb=True)
         if psf:
