@@ -20,6 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ("plot_poststack_inversion.py", "Laplacian (LSQR)"),
     ("plot_sliding.py", "FISTA (Sliding2D)"),
     ("plot_kirchhoff_lsm.py", "LSM (CGLS)"),
+    ("plot_mdd.py", "MDD (LSQR)"),
+    ("plot_deblending.py", "FISTA (FFT2D)"),
 ])
 def test_example_runs(script, expect, tmp_path):
     if script == "plot_wavelet_deblurring.py":
@@ -46,7 +48,9 @@ def test_example_runs(script, expect, tmp_path):
                 "plot_radon.py": "least squares (CGLS)",
                 "plot_sliding.py": "zero-filled data",
                 "plot_poststack_inversion.py": "background model",
-                "plot_kirchhoff_lsm.py": "migration (scaled)"}[script]
+                "plot_kirchhoff_lsm.py": "migration (scaled)",
+                "plot_mdd.py": "adjoint (scaled)",
+                "plot_deblending.py": "pseudo-deblended"}[script]
         # (LSM: 30 iterations on an ill-conditioned operator, where rounding moves the answer
         # by ~1e-8 between two correct runs; half the migration's error needs more iterations)
         lsm = script == "plot_kirchhoff_lsm.py"
