@@ -498,8 +498,14 @@ def add(a, b):
         periodic=frozenset().union(*[k.periodic for k in kernels]))
 
 
+def _reads(k, start, stop):
+    """``k``'s input box for an output box; a pointwise kernel's is the box itself, which
+    may wrap around the axes where a periodic kernel after it reads (not clipped)."""
+    return (tuple(start), tuple(stop)) if k.pointwise else k.in_box(start, stop)
+
+
 def _product_region(a, b, start, stop):
-    return b.in_box(*a.in_box(start, stop))
+    return _reads(b, *a.in_box(start, stop))
 
 
 def _product_operand_box(a, box, side, istart, istop, ostart, ostop):
@@ -516,7 +522,7 @@ def _product_fn(x, *ops, where, dtype, a, b, shape, mid_dtype):
     nb = len(b.operands)
     have = shape.operand_boxes(istart, istop, where.start, where.stop)
     # an additive B may get a piece of the product's input box (the rest taken as zero)
-    sub = (istart, istop) if b.additive else b.in_box(mid0, mid1)
+    sub = (istart, istop) if b.additive else _reads(b, mid0, mid1)
     ops_b = _cut_operands(ops[:nb], have[:nb], b, sub[0], sub[1], mid0, mid1)
     mid = b(cut(x, istart, *sub), *ops_b, where=Where(sub[0], mid0, mid1),
             dtype=mid_dtype(x.dtype))
@@ -554,6 +560,9 @@ def chain(a, b):
         if m < len(b.axes) and b.axes[m] is not None:
             whole.add(b.axes[m])
     axes = tuple(None if m is None or m >= len(b.axes) else b.axes[m] for m in a.axes)
+    # a periodic A reads a box that wraps around: so does the product, through B's axes
+    periodic = set(b.periodic) | {b.axes[m] for m in a.periodic
+                                  if m < len(b.axes) and b.axes[m] is not None}
     return ChunkKernel(
         _product_fn, b.dims_in, a.dims_out, name=f"{a.name}@{b.name}",
         token=tokenize("chain", a.token, b.token),
@@ -563,7 +572,7 @@ def chain(a, b):
         chunks=functools.partial(_chain_chunks, a.chunks, b.chunks),
         axes=axes, operands=operands, whole=whole,
         in_chunks=functools.partial(_then_merge, b.in_chunks, frozenset(whole)),
-        additive=b.additive, pointwise=a.pointwise and b.pointwise, periodic=b.periodic)
+        additive=b.additive, pointwise=a.pointwise and b.pointwise, periodic=periodic)
 
 
 def _follows_periodic(a, b):
@@ -574,6 +583,20 @@ def _follows_periodic(a, b):
 
 def _chain_chunks(a_chunks, b_chunks, chunks):
     return a_chunks(b_chunks(chunks))
+
+
+def mixes_periodic(k):
+    """Whether ``k`` combines (sums or multiplies) a periodic kernel, whose boxes wrap around
+    the array, with kernels that are not."""
+    if k.fn in (_scaled_fn, _conj_fn):
+        return mixes_periodic(k.params["kernel"])
+    if k.fn is _sum_fn:
+        kids = k.params["kernels"]
+    elif k.fn is _product_fn:
+        kids = (k.params["a"], k.params["b"])
+    else:
+        return False
+    return len({bool(c.periodic) for c in kids}) > 1 or any(mixes_periodic(c) for c in kids)
 
 
 def as_stack(k):

@@ -244,3 +244,46 @@ def test_sum_partials_per_chunk(chunks):
     assert len(partials) == (x.npartitions if nsum > 1 else 0)
     assert new_tasks(y, x) == len(partials) + nother and y.chunks == x.chunks[1:]
     np.testing.assert_allclose(y.compute(), x.compute().sum(axis=0))
+
+
+@pytest.mark.parametrize("chunks", [(21, 5, 1), (4, 5, 1), (21, 2, 1)])
+@pytest.mark.parametrize("shift", [-1, 3])
+def test_roll_in_products_with_pointwise_and_halo_kernels(chunks, shift, scheduler):
+    """A Roll after a pointwise kernel (Diagonal) and before a halo kernel: the product reads
+    a box that wraps around the rolled axis (it was once clipped, giving one row)."""
+    dims = (21, 5, 1)
+    w = rand(dims, "float64", seed=3)
+    Ro, PRo = pld.Roll(dims, axis=0, shift=shift), pylops.Roll(dims, axis=0, shift=shift)
+    W, PW = pld.Diagonal(w), pylops.Diagonal(w.ravel())
+    D, PD = pld.FirstDerivative(dims, axis=1), pylops.FirstDerivative(dims, axis=1)
+    for Op, POp in [(Ro @ W, PRo @ PW), (D @ Ro @ W, PD @ PRo @ PW),
+                    (D.H @ Ro.H @ W, PD.H @ PRo.H @ PW)]:
+        assert_like_pylops(Op, POp, chunks, "float64")
+
+
+@pytest.mark.parametrize("solver", ["cgls", "lsqr"])
+def test_solvers_on_blocks_with_a_roll(solver, scheduler):
+    """Solvers on a Block holding Rolls (boxes that wrap around) and on Roll + Diagonal:
+    PyLops' answers (the fused ranks once mixed wrapped and plain boxes: wrong results or a
+    shape error; these solves now take the plain backend, logged)."""
+    from pylops_distributed.basicoperators.block import Block
+    from pylops_distributed.optimization import cgls, lsqr
+    from pylops_distributed.stacked import StackedArray
+
+    dims = (21, 5, 1)
+    w = 0.5 + rand(dims, "float64", seed=4) ** 2
+    Ro, PRo = pld.Roll(dims, axis=0, shift=-1), pylops.Roll(dims, axis=0, shift=-1)
+    W, PW = pld.Diagonal(w), pylops.Diagonal(w.ravel())
+    run = {"cgls": lambda Op, y: cgls(Op, y, niter=5, tol=0)[0],
+           "lsqr": lambda Op, y: lsqr(Op, y, niter=5, atol=0, btol=0)[0]}[solver]
+    ref = {"cgls": lambda Op, y: pylops.optimization.basic.cgls(Op, y, niter=5, tol=0)[0],
+           "lsqr": lambda Op, y: pylops.optimization.basic.lsqr(Op, y, niter=5, atol=0,
+                                                                btol=0)[0]}[solver]
+    y = rand(2 * int(np.prod(dims)), "float64", seed=5)
+    half = [da.from_array(v.reshape(dims), chunks=(7, 3, 1)) for v in np.split(y, 2)]
+    got = run(Block([[W, Ro @ W], [Ro, W]]), StackedArray(half))
+    want = ref(pylops.Block([[PW, PRo @ PW], [PRo, PW]]), y)
+    np.testing.assert_allclose(got.ravel().compute(), np.ravel(want), rtol=1e-9, atol=1e-12)
+    got = run(Ro + W, half[0])
+    want = ref(PRo + PW, y[: y.size // 2])
+    np.testing.assert_allclose(got.compute().ravel(), np.ravel(want), rtol=1e-9, atol=1e-12)

@@ -10,12 +10,12 @@ from scipy.signal import filtfilt
 
 from pylops_distributed._arrays import get_array_module, is_cupy
 from pylops_distributed.basicoperators.block import Block
-from pylops_distributed.basicoperators.blockdiag import BlockDiag
 from pylops_distributed.basicoperators.diagonal import Diagonal
 from pylops_distributed.basicoperators.identity import Identity
 from pylops_distributed.basicoperators.roll import Roll
 from pylops_distributed.optimization.cgls import cgls
 from pylops_distributed.optimization.lsqr import lsqr
+from pylops_distributed.stacked import StackedArray
 from pylops_distributed.utils.dottest import dottest as Dottest
 from pylops_distributed.waveeqprocessing._solve import run_solver
 from pylops_distributed.waveeqprocessing.mdd import MDC, rfft_kernel, source_blocks
@@ -246,10 +246,12 @@ class Marchenko:
         Rop = MDC(self.Rtwosided_fft, nt2, nv=nvs, conj=False, **kw)
         R1op = MDC(self.Rtwosided_fft, nt2, nv=nvs, conj=True, **kw)
         Rollop = Roll((nt2, ns, nvs), axis=0, shift=-1, dtype=self.dtype)
-        Wop = Diagonal(w.ravel(), dtype=self.dtype)
-        Iop = Identity(nr * nvs * nt2, dtype=self.dtype)
-        Mop = Block([[Iop, -1 * Wop * Rop], [-1 * Wop * Rollop * R1op, Iop]],
-                    dtype=self.dtype) * BlockDiag([Wop, Wop], dtype=self.dtype)
+        # every block on the MDC's (time, receivers, virtual sources) shape (no reshapes)
+        Wop = Diagonal(w, dtype=self.dtype)
+        Iop = Identity((nt2, nr, nvs), dtype=self.dtype)
+        # PyLops' Block([[I, -W R], [-W Roll R1, I]]) * BlockDiag([W, W]), multiplied out
+        Mop = Block([[Wop, -1 * Wop * Rop * Wop], [-1 * Wop * Rollop * R1op * Wop, Wop]],
+                    dtype=self.dtype)
         Gop = Block([[Iop, -1 * Rop], [-1 * Rollop * R1op, Iop]], dtype=self.dtype)
         if dottest:
             Dottest(Gop, 2 * ns * nvs * nt2, 2 * nr * nvs * nt2, raiseerror=True, verb=True)
@@ -259,13 +261,13 @@ class Marchenko:
         G0 = xp.asarray(G0, dtype=self.dtype)
         fd_plus = xp.concatenate((xp.flip(G0, axis=-1).transpose(2, 0, 1),
                                   xp.zeros((nt - 1, nr, nvs), dtype=self.dtype)))
-        fd = da.from_array(fd_plus.ravel(), chunks=-1, asarray=False)
-        p0 = (Rop @ fd).ravel().persist()  # once: the data and the rtm image
-        d = da.concatenate((Wop @ p0, da.zeros_like(p0)))
+        fd = da.from_array(fd_plus, chunks=(-1, Rop.G.chunks[2], -1), asarray=False)
+        p0 = (Rop @ fd).persist()  # once: the data and the rtm image
+        d = StackedArray([Wop @ p0, da.zeros_like(p0)])  # the blocks of Mop's data
         solver = cgls if self._gpu else lsqr
         f1_inv = run_solver(solver, Mop, d, kwargs_solver, "Marchenko")[0]
         f1_inv_tot = f1_inv.ravel().astype(self.dtype, copy=False) + da.concatenate(
-            (da.zeros_like(fd), fd))
+            (da.zeros_like(fd).ravel(), fd.ravel()))
         f1_inv_tot = f1_inv_tot.persist()
         f = f1_inv_tot.reshape(2, nt2, nr, nvs)
         out = [f[0].transpose(1, 2, 0), f[1].transpose(1, 2, 0)]

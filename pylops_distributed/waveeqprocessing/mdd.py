@@ -8,18 +8,18 @@ import dask.array as da
 import numpy as np
 
 from pylops_distributed._arrays import as_dask, get_array_module
+from pylops_distributed._graph import new_token
 from pylops_distributed.basicoperators.diagonal import Diagonal
 from pylops_distributed.basicoperators.identity import Identity
 from pylops_distributed.kernels import ChunkKernel, NoChunkKernel, aligned, place
+from pylops_distributed.optimization._runner import threads_available
 from pylops_distributed.optimization.cgls import cgls
 from pylops_distributed.optimization.leastsquares import preconditioned_inversion
-from pylops_distributed.optimization._runner import threads_available
 from pylops_distributed.optimization.lsqr import lsqr
 from pylops_distributed.signalprocessing.fft import FFT
 from pylops_distributed.signalprocessing.fftnd import build_fft
 from pylops_distributed.signalprocessing.fredholm1 import Fredholm1
 from pylops_distributed.utils.dottest import dottest as Dottest
-from pylops_distributed._graph import new_token
 from pylops_distributed.waveeqprocessing._solve import run_solver
 from pylops_distributed.waveeqprocessing._staged import Layout, Staged, even_chunks
 
@@ -81,7 +81,8 @@ class MDC(Staged):
     - **by blocks of sources and receivers** (a dask ``G`` chunked along its sources or
       receivers, or an in-memory ``G``): one task per block of ``G``, which transforms its
       piece of the input along time, multiplies it by its block at every frequency and
-      transforms the result back (PyLops' FFT on the block). The data are chunked along
+      transforms the result back (SciPy's or CuPy's real FFTs; PyLops' FFT for another
+      ``fftengine`` or ``kwargs_fft``). The data are chunked along
       sources like ``G`` (an in-memory ``G`` is cut in as many source blocks as there are
       threads when the operator is made); the model is read whole along time and receivers,
       and the contributions of the receiver blocks (the adjoint's source blocks) are summed
