@@ -151,6 +151,11 @@ def box_inside(b, h):
     return all(a >= c for a, c in zip(b[0], h[0])) and all(a <= c for a, c in zip(b[1], h[1]))
 
 
+def box_intersection(a, b):
+    """The part of box ``a`` inside box ``b`` (empty along an axis where ``start >= stop``)."""
+    return (tuple(max(x, y) for x, y in zip(a[0], b[0])), tuple(min(x, y) for x, y in zip(a[1], b[1])))
+
+
 def box_hull(a, b):
     """The smallest box holding boxes ``a`` and ``b``."""
     return (tuple(min(x, y) for x, y in zip(a[0], b[0])), tuple(max(x, y) for x, y in zip(a[1], b[1])))

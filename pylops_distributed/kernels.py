@@ -46,6 +46,8 @@ from typing import NamedTuple
 import numpy as np
 from dask.base import tokenize
 
+from pylops_distributed._blocks import bounds, box_intersection, box_of
+
 
 class NoChunkKernel(Exception):
     """The operator has no per-chunk kernel; the message says which operator and why."""
@@ -292,8 +294,6 @@ class ChunkKernel:
     def depth(self, chunks):
         """Halo ``((lo, hi), ...)`` per input axis that chunks of the output need beyond the
         input chunk at the same block index (for docs and tests; engines use :meth:`in_box`)."""
-        from pylops_distributed._blocks import bounds, box_of
-
         out_chunks = self.chunks(chunks)
         if len(out_chunks) != len(chunks):
             return None
@@ -427,8 +427,7 @@ def _sum_fn(x, *ops, where, dtype, kernels, shape, additive, out=None):
         n = len(k.operands)
         sub = k.in_box(where.start, where.stop)
         if additive:  # the block may be a piece of the sum's box: the part this child reads
-            sub = (tuple(max(a, b) for a, b in zip(sub[0], istart)),
-                   tuple(min(a, b) for a, b in zip(sub[1], istop)))
+            sub = box_intersection(sub, (istart, istop))
             if any(a >= b for a, b in zip(*sub)):
                 pos += n
                 continue
@@ -499,8 +498,7 @@ def add(a, b):
 
 
 def _reads(k, start, stop):
-    """``k``'s input box for an output box; a pointwise kernel's is the box itself, which
-    may wrap around the axes where a periodic kernel after it reads (not clipped)."""
+    """``k``'s input box; a pointwise kernel's is the box itself, even wrapped around."""
     return (tuple(start), tuple(stop)) if k.pointwise else k.in_box(start, stop)
 
 
@@ -560,9 +558,8 @@ def chain(a, b):
         if m < len(b.axes) and b.axes[m] is not None:
             whole.add(b.axes[m])
     axes = tuple(None if m is None or m >= len(b.axes) else b.axes[m] for m in a.axes)
-    # a periodic A reads a box that wraps around: so does the product, through B's axes
-    periodic = set(b.periodic) | {b.axes[m] for m in a.periodic
-                                  if m < len(b.axes) and b.axes[m] is not None}
+    # a periodic A reads a wrapped box: so does the product, through B's axes
+    periodic = set(b.periodic) | ({b.axes[m] for m in a.periodic if m < len(b.axes)} - {None})
     return ChunkKernel(
         _product_fn, b.dims_in, a.dims_out, name=f"{a.name}@{b.name}",
         token=tokenize("chain", a.token, b.token),
@@ -586,8 +583,7 @@ def _chain_chunks(a_chunks, b_chunks, chunks):
 
 
 def mixes_periodic(k):
-    """Whether ``k`` combines (sums or multiplies) a periodic kernel, whose boxes wrap around
-    the array, with kernels that are not."""
+    """Whether ``k`` sums or multiplies a periodic kernel (boxes wrapping around) and others."""
     if k.fn in (_scaled_fn, _conj_fn):
         return mixes_periodic(k.params["kernel"])
     if k.fn is _sum_fn:

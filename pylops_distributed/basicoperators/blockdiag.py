@@ -8,6 +8,7 @@ import numpy as np
 from pylops_distributed.basicoperators._stacks import (as_operators, common_dims, stack_clinear,
                                                        stack_kernels)
 from pylops_distributed._arrays import get_array_module
+from pylops_distributed._blocks import box_intersection
 from pylops_distributed.kernels import ChunkKernel, NoChunkKernel, Operand, StackKernel, Where, cut
 from pylops_distributed.linearoperator import LinearOperator, _fit
 from pylops_distributed.stacked import StackedArray, split_input
@@ -178,8 +179,7 @@ def _slabs_fn(x, *ops, where, dtype, kernels, boxes):
             continue
         sub = k.in_box(where.start[1:], where.stop[1:])
         if k.additive:  # the block may be a piece: the part of the slab it holds
-            sub = (tuple(max(a, b) for a, b in zip(sub[0], istart[1:])),
-                   tuple(min(a, b) for a, b in zip(sub[1], istop[1:])))
+            sub = box_intersection(sub, (istart[1:], istop[1:]))
         want = k.operand_boxes(sub[0], sub[1], where.start[1:], where.stop[1:])
         got = [op.box(istart, istop, where.start, where.stop) for op in have]
         mine = [cut(b, g[0], w[0], w[1]) for b, g, w in zip(mine, got, want)]

@@ -78,16 +78,14 @@ class FusedSpace(Space):
             adj = as_stack(Op.chunk_kernel(True)) if adjoint else None
         except NoChunkKernel as err:
             raise NotFusable(str(err)) from None
-        # a Roll's boxes wrap around the array: the ranks exchange them for Rolls (and their
-        # products), not mixed with other kernels in sums, products or stacks
+        # a Roll's boxes wrap around: the ranks exchange them unless mixed with other kernels
         alone = all(len(s.terms) == 1 and len(s.terms[0]) == 1 for s in (fwd, adj) if s)
         periodic = [k.name for s in (fwd, adj) if s is not None
                     for row in s.terms for _, k in row
                     if (k.periodic and not alone) or mixes_periodic(k)]
         if periodic:
-            raise NotFusable(f"{Op.label}: {periodic[0]} reads boxes that wrap around the "
-                             "array (a Roll) combined with other kernels, which the fused "
-                             "ranks do not exchange")
+            raise NotFusable(f"{Op.label}: {periodic[0]} mixes boxes that wrap around the "
+                             "array (a Roll) with others, which the fused ranks do not exchange")
         ys = list(y.blocks) if isinstance(y, StackedArray) else [y]
         if adj is not None and (adj.n_in != len(ys) or fwd.n_in != adj.n_out):
             raise NotFusable(f"{Op.label}: its kernels' blocks do not match the data's")

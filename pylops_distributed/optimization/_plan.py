@@ -18,7 +18,7 @@ import uuid
 
 import numpy as np
 
-from pylops_distributed._blocks import block_ids, bounds, box_of, pieces
+from pylops_distributed._blocks import block_ids, bounds, box_hull, box_of, pieces
 from pylops_distributed.kernels import as_stack
 
 VEC_OPS = ("leaf", "lin", "map", "zeros", "apply")
@@ -510,8 +510,7 @@ def _need_ops(plan, r, n, term, k, i0, i1, o0, o1):
         key = (n.args[0], n.args[1], term, i)
         have = plan.op_needs[r].get(key)
         if have is not None:
-            box = (tuple(min(a, b) for a, b in zip(have[0], box[0])),
-                   tuple(max(a, b) for a, b in zip(have[1], box[1])))
+            box = box_hull(have, box)
         plan.op_needs[r][key] = (tuple(box[0]), tuple(box[1]))
 
 

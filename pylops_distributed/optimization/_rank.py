@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 from dask.sizeof import sizeof
 
-from pylops_distributed._blocks import assemble, pieces
+from pylops_distributed._blocks import assemble, box_intersection, pieces
 from pylops_distributed.kernels import Where, cut
 from pylops_distributed.optimization._context import Pieces, unbox
 from pylops_distributed.optimization._elementwise import dot, lincomb, lincomb_sqnorm
@@ -255,7 +255,7 @@ class _Rank:
                 # kernel's box stays that piece: the other pieces are summed beside it)
                 parts = []
                 for b in boxes:
-                    ib = _within(kernel.in_box(*b), ibox)
+                    ib = box_intersection(kernel.in_box(*b), ibox)
                     parts.append(self._calls(node, term, kernel, *ib, *b)
                                  if all(x < y for x, y in zip(*ib)) else ("zeros",) + b)
                 return ("cat", k, _flatten(parts, "cat", k))
@@ -371,12 +371,6 @@ def _first_of(a):
 def _iadd(a, b):
     a += b
     return a
-
-
-def _within(box, outer):
-    """``box`` cut to ``outer``."""
-    return (tuple(max(a, b) for a, b in zip(box[0], outer[0])),
-            tuple(min(a, b) for a, b in zip(box[1], outer[1])))
 
 
 def _flatten(parts, kind, axis):
