@@ -95,6 +95,11 @@ class AlongAxes(LinearOperator):
                             meta=meta_like(x, dtype, len(self.dims)))
         return y.reshape(-1) if flat else y
 
+    def _out_dtype(self, adjoint):
+        """Input dtype -> output dtype of the kernel (None: the operator's and the input's
+        result type)."""
+        return None
+
     def _direct_apply(self, x, adjoint):
         if self.cpu_only and is_cupy(x):  # before any compute (the kernel says it too)
             raise TypeError(_numpy_only(type(self).__name__))
@@ -110,6 +115,7 @@ class AlongAxes(LinearOperator):
                     for arr, ax in a["operands"]]
         return ChunkKernel(
             _along_kernel, dims_in, dims_out, dtype=self.dtype, whole=whole, axes=follow,
+            out_dtype=self._out_dtype(adjoint),
             name=type(self).__name__.lower() + ("-adjoint" if adjoint else ""),
             token=f"{a['token']}-{int(adjoint)}", operands=operands,
             params=dict(build=a["build"], token=a["token"], adjoint=adjoint, batch=a["batch"],
@@ -159,6 +165,9 @@ def _along_kernel(x, *operands, where, dtype, build, token, adjoint, batch, dims
     xp = get_array_module(x)
     if cpu_only and xp is not np:
         raise TypeError(_numpy_only(opname))
+    # PyLops computes in the input's precision: a float32 block for a complex128 output
+    # would be transformed in single precision
+    x = x.astype(np.result_type(x.dtype, np.empty(0, dtype).real.dtype), copy=False)
     block_dims = tuple(x.shape[a] if a in batch else n for a, n in enumerate(dims))
     Op = block_operator(build, token, block_dims, operands, xp)
     if xp.iscomplexobj(x) and not np.iscomplexobj(np.empty(0, op_dtype)) and clinear:

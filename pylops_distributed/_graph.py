@@ -103,7 +103,7 @@ def apply_terms(terms, out_chunks, dtype, prefix=None):
         for t, (k, x) in enumerate(terms):
             istart, istop = k.in_box(ostart, ostop)
             xb = bounds(x.chunks)
-            home = _home(k, bid, x.chunks)
+            home = _home(k, bid, x.chunks, ostart, ostop)
             ps = pieces(istart, istop, xb, None if k.corners or home is None else home)
             ishape = tuple(b - a for a, b in zip(istart, istop))
             if k.additive and len(ps) > 1:
@@ -146,8 +146,9 @@ def apply_terms(terms, out_chunks, dtype, prefix=None):
                     meta=meta_like(first, dtype, len(out_chunks)))
 
 
-def _home(kernel, bid, chunks):
-    """The input block at the output block's index (through the kernel's axes), or None."""
+def _home(kernel, bid, chunks, ostart, ostop):
+    """The input block at the output block's index (through the kernel's axes) when it lies
+    exactly under the output box ``[ostart, ostop)``, else None."""
     home = [None] * len(chunks)
     for k, a in enumerate(kernel.axes):
         if a is not None:
@@ -157,6 +158,10 @@ def _home(kernel, bid, chunks):
             home[a] = 0
     if any(h is None or h >= len(c) for h, c in zip(home, chunks)):
         return None
+    hstart, hstop = box_of(bounds(chunks), home)
+    for k, a in enumerate(kernel.axes):
+        if a is not None and (hstart[a], hstop[a]) != (ostart[k], ostop[k]):
+            return None
     return tuple(home)
 
 
@@ -186,7 +191,7 @@ def _operand_args(dsk, piece_name, term, kernel, istart, istop, ostart, ostop, d
             deps[data.name] = data
             ps = pieces(start, stop, bounds(data.chunks))
             term.ops.append(("dask", tuple(b - a for a, b in zip(start, stop)), len(ps),
-                             [dst for _, _, dst in ps]))
+                             [dst for _, _, dst in ps], data.dtype))
             args += [_piece_key(dsk, piece_name, data, bounds(data.chunks), sbid, src)
                      for sbid, src, _ in ps]
         else:
@@ -238,10 +243,13 @@ def _run_block(block, *args):
                 ops.append(args[pos].v)
                 pos += 1
             else:
-                _, shape, m, dsts = spec
+                _, shape, m, dsts, dtype = spec
                 parts = list(zip(args[pos:pos + m], dsts))
                 pos += m
-                ops.append(assemble(get_array_module(parts[0][0]), shape, parts[0][0].dtype, parts))
+                if not parts:  # an empty box (e.g. a block of BlockDiag outside this call)
+                    ops.append(np.empty(shape, dtype))
+                    continue
+                ops.append(assemble(get_array_module(parts[0][0]), shape, dtype, parts))
         xp = get_array_module(got[0]) if got else _module(block.cupy)
         ops = [_like(o, xp) for o in ops]
         if 0 in block.shape:

@@ -284,7 +284,10 @@ class ChunkKernel:
         return self.fn(x, *operands, where=where, dtype=dtype, **self.params)
 
     def in_box(self, start, stop):
-        """Input box read to produce the output box ``[start, stop)``."""
+        """Input box read to produce the output box ``[start, stop)`` (a pointwise kernel's
+        is the box itself, even wrapped around by a ``Roll`` after it)."""
+        if self.pointwise:
+            return tuple(start), tuple(stop)
         return self.region(tuple(start), tuple(stop))
 
     def operand_boxes(self, istart, istop, ostart, ostop):
@@ -497,13 +500,8 @@ def add(a, b):
         periodic=frozenset().union(*[k.periodic for k in kernels]))
 
 
-def _reads(k, start, stop):
-    """``k``'s input box; a pointwise kernel's is the box itself, even wrapped around."""
-    return (tuple(start), tuple(stop)) if k.pointwise else k.in_box(start, stop)
-
-
 def _product_region(a, b, start, stop):
-    return _reads(b, *a.in_box(start, stop))
+    return b.in_box(*a.in_box(start, stop))
 
 
 def _product_operand_box(a, box, side, istart, istop, ostart, ostop):
@@ -520,7 +518,7 @@ def _product_fn(x, *ops, where, dtype, a, b, shape, mid_dtype):
     nb = len(b.operands)
     have = shape.operand_boxes(istart, istop, where.start, where.stop)
     # an additive B may get a piece of the product's input box (the rest taken as zero)
-    sub = (istart, istop) if b.additive else _reads(b, mid0, mid1)
+    sub = (istart, istop) if b.additive else b.in_box(mid0, mid1)
     ops_b = _cut_operands(ops[:nb], have[:nb], b, sub[0], sub[1], mid0, mid1)
     mid = b(cut(x, istart, *sub), *ops_b, where=Where(sub[0], mid0, mid1),
             dtype=mid_dtype(x.dtype))
@@ -546,7 +544,7 @@ def chain(a, b):
     if tuple(a.dims_in) != tuple(b.dims_out):
         raise NoChunkKernel(f"{a.name} @ {b.name}: the middle shapes differ ({b.dims_out} "
                             f"and {a.dims_in}); reshaping between them has no chunk kernel")
-    if a.periodic and not (b.pointwise or _follows_periodic(a, b)):
+    if a.periodic and not _can_wrap(b, a.periodic):
         raise NoChunkKernel(f"{a.name} (periodic) after {b.name}: the middle box would wrap around")
     sa, sb = a.stripped(), b.stripped()
     operands = ([Operand(op.data, functools.partial(_product_operand_box, sa, op.box, "b"))
@@ -572,10 +570,26 @@ def chain(a, b):
         additive=b.additive, pointwise=a.pointwise and b.pointwise, periodic=periodic)
 
 
-def _follows_periodic(a, b):
-    """Whether ``b`` computes any box that wraps around along ``a``'s periodic axes (``b``
-    periodic, or pointwise, there)."""
-    return all(m < len(b.axes) and b.axes[m] == m and m in b.periodic for m in a.periodic)
+def _parts(k):
+    """The kernels a composite kernel is made of (none for a plain one)."""
+    if k.fn in (_scaled_fn, _conj_fn):
+        return (k.params["kernel"],)
+    if k.fn is _sum_fn:
+        return tuple(k.params["kernels"])
+    return (k.params["a"], k.params["b"]) if k.fn is _product_fn else ()
+
+
+def _can_wrap(k, axes):
+    """Whether ``k`` computes output boxes that wrap around along ``axes`` (those of a
+    periodic kernel after it): pointwise, or periodic there, in every term and factor."""
+    if k.pointwise:
+        return True
+    if k.fn is _product_fn and not all(m < len(k.params["a"].axes) and k.params["a"].axes[m] == m
+                                       for m in axes):
+        return False
+    if _parts(k):
+        return all(_can_wrap(c, axes) for c in _parts(k))
+    return all(m < len(k.axes) and k.axes[m] == m and m in k.periodic for m in axes)
 
 
 def _chain_chunks(a_chunks, b_chunks, chunks):
@@ -584,14 +598,7 @@ def _chain_chunks(a_chunks, b_chunks, chunks):
 
 def mixes_periodic(k):
     """Whether ``k`` sums or multiplies a periodic kernel (boxes wrapping around) and others."""
-    if k.fn in (_scaled_fn, _conj_fn):
-        return mixes_periodic(k.params["kernel"])
-    if k.fn is _sum_fn:
-        kids = k.params["kernels"]
-    elif k.fn is _product_fn:
-        kids = (k.params["a"], k.params["b"])
-    else:
-        return False
+    kids = _parts(k)
     return len({bool(c.periodic) for c in kids}) > 1 or any(mixes_periodic(c) for c in kids)
 
 

@@ -233,7 +233,7 @@ class LinearOperator(MatrixViews, ReassignableDims):
             k0, x0 = terms[0]
             dtype = np.result_type(*[k.out_dtype(xj.dtype) for k, xj in terms])
             outs.append(apply_terms(terms, k0.chunks(x0.chunks), dtype))
-        if self._stacked_input[not adjoint]:
+        if self._stacked_input[not adjoint] or len(outs) > 1:
             return StackedArray(outs)
         return outs[0]
 
@@ -463,7 +463,9 @@ class _SumLinearOperator(LinearOperator):
 
     def _kernel(self, adjoint):
         a, b = self.A.chunk_kernel(adjoint), self.B.chunk_kernel(adjoint)
-        if not isinstance(a, StackKernel) and (a.dims_in, a.dims_out) != (b.dims_in, b.dims_out):
+        if isinstance(a, StackKernel) or isinstance(b, StackKernel):
+            return kernels.add(a, b)
+        if (a.dims_in, a.dims_out) != (b.dims_in, b.dims_out):
             raise NoChunkKernel(f"{self.label}: the terms' shapes differ ({a.dims_in} -> "
                                 f"{a.dims_out} and {b.dims_in} -> {b.dims_out})")
         return kernels.add(a, b)

@@ -37,7 +37,9 @@ class StackedArray:
     __array_priority__ = 20  # so ndarray * StackedArray defers to us
 
     def __init__(self, blocks):
-        self.blocks = tuple(blocks)
+        # a stack inside a stack (VStack of VStacks) contributes its blocks
+        self.blocks = tuple(c for b in blocks
+                            for c in (b.blocks if isinstance(b, StackedArray) else (b,)))
         if not self.blocks:
             raise ValueError("StackedArray: needs at least one block")
         for b in self.blocks:
@@ -78,6 +80,8 @@ class StackedArray:
             if other.sizes != self.sizes:
                 raise ValueError(f"StackedArray: block sizes {self.sizes} and {other.sizes} differ")
             return StackedArray(fn(a, b.reshape(a.shape)) for a, b in zip(self.blocks, other.blocks))
+        if isinstance(other, da.Array) and other.size == self.size and other.ndim >= 1:
+            return self._map(fn, as_stacked(other.reshape(-1), self))
         if isinstance(other, numbers.Number) or (hasattr(other, "ndim") and other.ndim == 0):
             return StackedArray(fn(b, other) for b in self.blocks)
         return NotImplemented
@@ -232,5 +236,24 @@ def split_input(x, shapes):
     if isinstance(x, StackedArray):
         if x.sizes == sizes:
             return x.split(shapes)
+        groups = _group(x, sizes)
+        if groups is not None:  # the data of stacks inside a stack: one group per block
+            return [g if isinstance(g, StackedArray) else g.reshape(s) for g, s in zip(groups, shapes)]
         x = x.ravel()
     return split_flat(x.reshape(-1), shapes)
+
+
+def _group(x, sizes):
+    """``x``'s blocks in consecutive groups of ``sizes`` (a StackedArray for a group of
+    several blocks, the block itself for one), or None when block edges do not fall there."""
+    groups, i = [], 0
+    for n in sizes:
+        members, total = [], 0
+        while total < n and i < len(x.blocks):
+            members.append(x.blocks[i])
+            total += x.blocks[i].size
+            i += 1
+        if total != n or not members:
+            return None
+        groups.append(members[0] if len(members) == 1 else StackedArray(members))
+    return groups

@@ -115,3 +115,20 @@ def test_exported_and_errors():
         FFT((10, 10), axis=2)
     with pytest.raises(ValueError):
         FFTND((10, 10), axes=(0, 1), nffts=(8, 8, 8))
+
+
+@pytest.mark.parametrize("nfft", [10, 16])
+def test_real_dtype_fft_takes_the_real_part_as_pylops(nfft):
+    """A real-dtype FFT is not complex-linear in PyLops: a complex input loses its imaginary
+    part, and the adjoint is real (ours transformed the whole complex input when nfft == n)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((10, 4)) + 1j * rng.standard_normal((10, 4))
+    y = rng.standard_normal((nfft, 4)) + 1j * rng.standard_normal((nfft, 4))
+    Op = pld.signalprocessing.FFT((10, 4), axis=0, nfft=nfft, dtype="float64")
+    POp = pylops.signalprocessing.FFT((10, 4), axis=0, nfft=nfft, dtype="float64")
+    for chunks in [-1, (5, 2)]:
+        fwd = (Op @ da.from_array(x, chunks=chunks)).compute()
+        adj = (Op.H @ da.from_array(y, chunks=chunks)).compute()
+        np.testing.assert_allclose(fwd.ravel(), POp @ x.ravel(), atol=1e-12)
+        assert adj.dtype == (POp.H @ y.ravel()).dtype == np.float64
+        np.testing.assert_allclose(adj.ravel(), POp.H @ y.ravel(), atol=1e-12)

@@ -262,6 +262,17 @@ def test_pressure_to_velocity_like_pylops(dtype, kwargs):
     assert_like_pylops(Op, POp, (16, 20), dtype)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("nffts", [(None, None), (40, 50), (48, 45)])
+def test_pressure_to_velocity_real_dtype_like_pylops(dtype, nffts):
+    """A real dtype: the spatial FFT acts on complex spectra (it dropped their imaginary
+    part when padded, error 0.6)."""
+    Op = PressureToVelocity(*ARGS2, nffts=nffts, dtype=dtype)
+    POp = PWE.PressureToVelocity(*ARGS2, nffts=nffts, dtype=dtype)
+    for chunks in [(32, 40), (8, 40)]:
+        assert_like_pylops(Op, POp, chunks, dtype)
+
+
 def test_pressure_to_velocity_3d():
     Op = PressureToVelocity(*ARGS3, ntaper=3)
     POp = PWE.PressureToVelocity(*ARGS3, ntaper=3)
@@ -321,6 +332,22 @@ def test_blending_continuous_like_pylops(shiftall, dtype):
     for chunks in [(5, 3, 30), (2, 3, 30), (1, 2, 10)]:
         assert_like_pylops(Op, POp, chunks, dtype)
     check_kernel_boxes(Op, POp, True, dtype, [((0, 0, 0), (2, 3, 30)), ((3, 1, 0), (5, 2, 30))])
+
+
+@pytest.mark.parametrize("shiftall", [False, True])
+def test_blending_continuous_shortest_record_like_pylops(shiftall):
+    """``nttot`` just long enough, as PyLops allows: shots on the time grid take ``nt``
+    samples, shots shifted by a fraction of a sample (or all, with ``shiftall``) one more."""
+    dt = 0.25  # times exact in binary: 1.5 is on the grid, 0.8 is not
+    times = np.array([0.0, 0.75, 1.5, 0.8]) if not shiftall else np.array([0.0, 0.75])
+    ns = times.size
+    nttot = 16 if not shiftall else 14  # last start 6 + nt; 3 + nt + 1 with shiftall
+    Op = BlendingContinuous(10, 2, ns, dt, times, shiftall=shiftall, nttot=nttot)
+    POp = PWE.BlendingContinuous(10, 2, ns, dt, times, shiftall=shiftall, nttot=nttot)
+    for chunks in [(ns, 2, 10), (1, 1, 10)]:
+        assert_like_pylops(Op, POp, chunks, "float64")
+    with pytest.raises(ValueError, match="fit"):
+        BlendingContinuous(10, 2, ns, dt, times, shiftall=shiftall, nttot=nttot - 1)
 
 
 def test_blending_fused_solver(scheduler):

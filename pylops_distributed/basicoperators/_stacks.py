@@ -44,23 +44,33 @@ def stack_clinear(ops):
 
 def stack_kernels(rows, adjoint, opname):
     """The :class:`~pylops_distributed.kernels.StackKernel` of a block matrix of operators
-    (``rows[i][j]`` maps model block ``j`` to data block ``i``; None for a zero block)."""
-    nrows, ncols = len(rows), len(rows[0])
+    (``rows[i][j]`` maps model block ``j`` to data block ``i``; None for a zero block). A block
+    that is itself a stack brings its own blocks (a ``VStack`` inside a ``VStack``)."""
     mats = [[None if op is None else as_stack(op.chunk_kernel(adjoint)) for op in row]
             for row in rows]
-    for row in mats:
-        for m in row:
-            if m is not None and (m.n_in, m.n_out) != (1, 1):
-                raise NoChunkKernel(f"{opname}: a block is itself a stack of "
-                                    f"{m.n_in} -> {m.n_out} blocks")
-    if not adjoint:
-        terms = [[(j, m.terms[0][0][1]) for j, m in enumerate(row) if m is not None]
-                 for row in mats]
-        kernel = StackKernel(ncols, terms)
-    else:
-        terms = [[(i, mats[i][j].terms[0][0][1]) for i in range(nrows) if mats[i][j] is not None]
-                 for j in range(ncols)]
-        kernel = StackKernel(nrows, terms)
+    nr, nc = [None] * len(rows), [None] * len(rows[0])  # sub-blocks per data row / model column
+    for i, row in enumerate(mats):
+        for j, m in enumerate(row):
+            if m is None:
+                continue
+            r, c = (m.n_in, m.n_out) if adjoint else (m.n_out, m.n_in)
+            if nr[i] not in (None, r) or nc[j] not in (None, c):
+                raise NoChunkKernel(f"{opname}: blocks sharing a model or data block are stacks "
+                                    "of different numbers of blocks")
+            nr[i], nc[j] = r, c
+    if None in nr or None in nc:
+        raise NoChunkKernel(f"{opname}: a row or column of zero blocks")
+    roff, coff = np.cumsum([0] + nr), np.cumsum([0] + nc)
+    # forward: output roff[i] + a reads input coff[j] + b; the adjoint the other way round
+    terms = [[] for _ in range(coff[-1] if adjoint else roff[-1])]
+    for i, row in enumerate(mats):
+        for j, m in enumerate(row):
+            if m is None:
+                continue
+            out0, in0 = (coff[j], roff[i]) if adjoint else (roff[i], coff[j])
+            for a, sub in enumerate(m.terms):
+                terms[out0 + a].extend((in0 + b, k) for b, k in sub)
+    kernel = StackKernel(roff[-1] if adjoint else coff[-1], terms)
     ins, outs = {}, {}
     for i, row in enumerate(kernel.terms):
         for j, k in row:

@@ -126,8 +126,11 @@ class BlockDiag(LinearOperator):
         else:
             blocks = split_input(x, shapes)
         outs = [(op.rmatvec if adjoint else op.matvec)(b) for op, b in zip(self.ops, blocks)]
-        outs = [_fit(out, op.dims if adjoint else op.dimsd) for op, out in zip(self.ops, outs)]
-        if isinstance(x, da.Array) and x.ndim > 1:
+        slabs = isinstance(x, da.Array) and x.ndim > 1
+        # in slabs, a block that is itself a stack gives its StackedArray flat
+        outs = [_fit(out.ravel() if slabs and isinstance(out, StackedArray) else out,
+                     op.dims if adjoint else op.dimsd) for op, out in zip(self.ops, outs)]
+        if slabs:
             return da.stack(outs)
         return StackedArray(outs) if isinstance(x, StackedArray) else StackedArray(outs).ravel()
 

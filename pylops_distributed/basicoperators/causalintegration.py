@@ -2,7 +2,9 @@
 
 import functools
 
-from pylops_distributed._arrays import as_dims, get_array_module, normalize_axis, result_dtype
+import numpy as np
+
+from pylops_distributed._arrays import as_dims, get_array_module, normalize_axis
 from pylops_distributed._graph import new_token
 from pylops_distributed.kernels import ChunkKernel, one_chunk_along, whole_axis_region
 from pylops_distributed.linearoperator import LinearOperator
@@ -89,9 +91,14 @@ class CausalIntegration(LinearOperator):
             _integrate_adjoint_kernel if adjoint else _integrate_kernel, dims_in, dims_out,
             name="causalintegration" + ("-adjoint" if adjoint else ""),
             token=f"{self._token}-{int(adjoint)}", params=params, whole={ax},
-            out_dtype=functools.partial(result_dtype, self.dtype, type(self.sampling)),
+            out_dtype=functools.partial(_out_dtype, self.dtype, self.sampling),
             region=functools.partial(whole_axis_region, ax, dims_in[ax]),
             chunks=functools.partial(one_chunk_along, ax, dims_out[ax]))
+
+
+def _out_dtype(op_dtype, sampling, dtype):
+    """As NumPy's arithmetic: a Python float ``sampling`` keeps float32, a NumPy float64 not."""
+    return np.result_type(np.dtype(op_dtype), np.dtype(dtype), sampling)
 
 
 def _cut(y, axis, start, stop):

@@ -430,11 +430,11 @@ def compile_step(space, outputs, leaves, check=(), tail=None):
                         m = n.args[2][j]
                         B = k.in_box(*D)
                         _union(dem, m, B)
-                        # a cross-shaped stencil reads no diagonal neighbour for its own chunk,
-                        # but does for a grown box (whose rims lie in the neighbours)
-                        grown = tuple(D[0]) != tuple(cores[r][n.comp.index][0]) or \
-                            tuple(D[1]) != tuple(cores[r][n.comp.index][1])
-                        corner[m] = corner.get(m, False) or k.corners or grown
+                        # a cross-shaped stencil reads no diagonal neighbour of the input
+                        # block under its output box; other boxes (grown ones, a replicated
+                        # output, blocks on another grid) may read any
+                        own = _over_block(k, D, cores[r][m.comp.index])
+                        corner[m] = corner.get(m, False) or k.corners or not own
                         _need_ops(plan, r, n, term, k, B[0], B[1], D[0], D[1])
             for n, D in dem.items():
                 if n in stage_of and stage_of[n] == t:
@@ -512,6 +512,16 @@ def _need_ops(plan, r, n, term, k, i0, i1, o0, o1):
         if have is not None:
             box = box_hull(have, box)
         plan.op_needs[r][key] = (tuple(box[0]), tuple(box[1]))
+
+
+def _over_block(k, box, core):
+    """Whether the output box ``box`` of kernel ``k`` lies exactly over the input block
+    ``core`` (through the kernel's axes)."""
+    start, stop = [None] * len(core[0]), [None] * len(core[0])
+    for o, a in enumerate(k.axes):
+        if a is not None:
+            start[a], stop[a] = box[0][o], box[1][o]
+    return tuple(start) == tuple(core[0]) and tuple(stop) == tuple(core[1])
 
 
 def _imports(plan, stages, t, r, n, D, corners, stage_of):

@@ -387,6 +387,9 @@ class PlainSpace(Space):
         elif op == "map":
             fn, vecs, scalars, dtype = node.args
             arrays = [self._eval(n, env) for n in vecs]
+            # map_blocks pairs blocks by index: vectors the space holds in other pieces
+            arrays = [a if a.chunks == arrays[0].chunks else a.rechunk(arrays[0].chunks)
+                      for a in arrays]
             sc = [self._scalar(s, env) for s in scalars]
             v = da.map_blocks(fn, *arrays, *sc, dtype=dtype or arrays[0].dtype)
         elif op == "zeros":

@@ -35,7 +35,7 @@ from pylops.optimization.basesolver import Solver
 from pylops_distributed._arrays import meta_like
 from pylops_distributed.basicoperators.identity import Identity
 from pylops_distributed.basicoperators.vstack import VStack
-from pylops_distributed.linearoperator import aslinearoperator
+from pylops_distributed.linearoperator import _fit, aslinearoperator
 from pylops_distributed.optimization._inversion import (as_block, check_engine, scipy_lsqr_defaults,
                                                        solver_kwargs)
 from pylops_distributed.optimization.cg import cg
@@ -228,7 +228,7 @@ class RegularizedInversion(_Wrapper):
             self.epsRs = list(epsRs) if epsRs is not None else [1] * len(Regs)
             Regs = [aslinearoperator(R) for R in Regs]
             self.RegOp = RegularizedOperator(top, Regs, epsRs=self.epsRs)
-            blocks = [data.reshape(top.dimsd)]
+            blocks = [_fit(data, top.dimsd)]  # a StackedArray (stacked Op) stays one
             for eps, R, d in zip(self.epsRs, Regs, dataregs or [None] * len(Regs)):
                 d = (da.zeros(R.dimsd, dtype=R.dtype, chunks=R.chunks or "auto",
                               meta=meta_like(data, R.dtype, len(R.dimsd)))  # NumPy or CuPy

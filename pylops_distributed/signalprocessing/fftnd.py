@@ -37,11 +37,12 @@ def build_fft(dims, *, xp, kind, engine, **kwargs):
 
 
 def _plain(op, kwargs):
-    """Whether PyLops' FFT ``op`` is a plain orthonormal complex FFT (no padding, shift or
-    one-sided axis, no extra FFT arguments)."""
+    """Whether PyLops' FFT ``op`` is a plain orthonormal complex FFT (complex-linear: not of
+    a real dtype; no padding, shift or one-sided axis, no extra FFT arguments)."""
     axes = _axes_of(op)
     nffts = np.atleast_1d(op.nffts if hasattr(op, "nffts") else op.nfft)
-    return (op.norm.name == "ORTHO" and not op.real and not np.any(op.ifftshift_before)
+    return (op.norm.name == "ORTHO" and not op.real and getattr(op, "clinear", True)
+            and not np.any(op.ifftshift_before)
             and not np.any(op.fftshift_after)
             and all(int(n) == op.dims[a] for a, n in zip(axes, nffts))
             and not set(kwargs) - {"axis", "axes", "nfft", "nffts", "sampling", "norm", "real",
@@ -158,6 +159,12 @@ class FFTND(AlongAxes):
                     name=name, chunks=chunks, clinear=bool(getattr(full, "clinear", True)),
                     full=full)
 
+    def _out_dtype(self, adjoint):
+        # as PyLops: the adjoint of a one-sided transform, or of a real-dtype one, is real
+        if adjoint and (self.real or not self.clinear):
+            return functools.partial(_real_part_dtype, np.dtype(self.dtype))
+        return None
+
     # --- pencil scheme ----------------------------------------------------------------------
     def _per_axis(self):
         """PyLops' normalised per-axis arguments: axis -> (nfft, sampling, ifftshift, fftshift)."""
@@ -236,3 +243,7 @@ def _chunked_only_along(x, axis, nblocks):
     size = -(-n // k)
     along = (size,) * (n // size) + ((n % size,) if n % size else ())
     return tuple(along if a == axis else (s,) for a, s in enumerate(x.shape))
+
+
+def _real_part_dtype(op_dtype, dtype):
+    return np.empty(0, np.result_type(op_dtype, dtype)).real.dtype

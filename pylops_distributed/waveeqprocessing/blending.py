@@ -324,7 +324,8 @@ class BlendingContinuous(LinearOperator):
             diffs = np.array([(t / dt - int(t // dt)) * dt for t in times])
             shifted = diffs != 0
         self.shifts = starts
-        if starts.min() < 0 or starts.max() + nt + 1 > self.nttot:
+        # as PyLops: a shot shifted by a fraction of a sample takes one more sample
+        if starts.min() < 0 or (starts + nt + shifted).max() > self.nttot:
             raise ValueError(f"BlendingContinuous: the shots (times {times.min()} to "
                              f"{times.max()}) do not fit in nttot={self.nttot} samples")
         self._params = dict(starts=starts.astype(int), diffs=diffs, shifted=shifted, nt=nt,

@@ -116,7 +116,10 @@ class PressureToVelocity(Staged):
         self.OBL = _obliquity(nt, nr, dt, dr, rho, vel, nffts, critical, ntaper,
                               not topressure, dtype)
         Ft = FFT(dims, axis=-1, nfft=nffts[-1], sampling=dt, dtype=dtype)
-        Fx = _spatial_fft(dims[:-1] + (nffts[-1],), nffts, dtype, "scipy")
+        # the spatial FFT acts on the time FFT's complex output, whatever ``dtype`` is (a
+        # real-dtype FFT would drop its imaginary part)
+        cdtype = np.result_type(dtype, np.complex64)
+        Fx = _spatial_fft(dims[:-1] + (nffts[-1],), nffts, cdtype, "scipy")
         middle = Fx.H @ Diagonal(self.OBL.astype(dtype, copy=False), dtype=dtype) @ Fx
         t, space = len(dims) - 1, tuple(range(len(dims) - 1))
         stages = [(Ft, Layout((t,), 0)), (middle, Layout(space, t)), (Ft.H, Layout((t,), 0))]
