@@ -176,3 +176,28 @@ def test_fft_of_float32_input_in_double_precision():
     out = (Op @ da.from_array(x, chunks=(8, 3))).compute()
     assert out.dtype == np.complex128
     np.testing.assert_allclose(out, exact, rtol=1e-12, atol=1e-12)
+
+
+def _stack_plus_product(M):
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((2, 6)), rng.standard_normal((2, 2))
+    H = M.HStack([M.Restriction((6,), [0, 1], axis=0, forceflat=True), M.MatrixMult(A)])
+    Bm = da.from_array(B, chunks=(1, 1)) if M is pld else B
+    return H + (M.MatrixMult(Bm) + M.Identity(2)) @ H
+
+
+def test_sparse_solvers_when_a_data_block_feeds_a_contraction_and_another_term(scheduler):
+    """The adjoint reads each data block through a contraction (summed across ranks) and a
+    term computed whole on every rank: that block must stay in the ranks' state (ISTA and
+    FISTA failed with a KeyError on the cluster)."""
+    from pylops.optimization.sparsity import fista as pylops_fista
+    from pylops.optimization.sparsity import ista as pylops_ista
+
+    from pylops_distributed.optimization.sparsity import fista, ista
+
+    Op, POp = _stack_plus_product(pld), _stack_plus_product(pylops)
+    y = POp @ rand(12, "float64", 1)
+    for ours, theirs in ((ista, pylops_ista), (fista, pylops_fista)):
+        ref = theirs(POp, y, x0=np.zeros(12), niter=6, eps=0.1, alpha=0.01, tol=0)[0]
+        x = ours(Op, da.from_array(y, chunks=-1), niter=6, eps=0.1, alpha=0.01, tol=0)[0]
+        np.testing.assert_allclose(np.asarray(x.compute()).ravel(), ref, rtol=1e-9, atol=1e-12)

@@ -462,7 +462,9 @@ class FusedSpace(Space):
                 op = self.kernel_terms[(adjoint, i)][term][1].operands[opi]
                 data = op.data
                 shape = tuple(b - a for a, b in zip(start, stop))
-                if hasattr(data, "dask"):
+                if 0 in shape:  # an empty box (a block of BlockDiag this rank does not hold)
+                    spec.append((key, start, shape, (), np.empty(shape, data.dtype), False))
+                elif hasattr(data, "dask"):
                     handles = self._handles(data)
                     ps = pieces(start, stop, bounds(data.chunks))
                     # an operand that follows the input or output stays in its chunks

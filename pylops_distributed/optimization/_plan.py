@@ -364,8 +364,10 @@ def compile_step(space, outputs, leaves, check=(), tail=None):
             if kind == "vec":
                 for m in _inputs(n):
                     if m.op in VEC_OPS:
-                        if n.op == "apply" and av[n] > pst[n] and any(
-                                c and n.args[2][j] is m for j, _, c in kernels[(n.args[0], n.args[1])]):
+                        # read by contractions only: their partials come from stage pst[n]
+                        if n.op == "apply" and av[n] > pst[n] and all(
+                                c for j, _, c in kernels[(n.args[0], n.args[1])]
+                                if n.args[2][j] is m):
                             continue
                         read(m, t)
                     else:

@@ -29,7 +29,7 @@ from pylops_distributed.optimization._progress import last_cost, start_bar
 from pylops_distributed.optimization._runner import Runner, Unsupported, persisted_chunks
 from pylops_distributed.optimization._space import ROUND_TRIPS, PlainSpace, to_number
 from pylops_distributed.kernels import NoChunkKernel, StackKernel
-from pylops_distributed.stacked import StackedArray, split_flat
+from pylops_distributed.stacked import StackedArray, as_stacked, split_flat
 
 log = logging.getLogger("pylops_distributed.optimization")
 
@@ -49,21 +49,36 @@ def as_vector(v, dims, chunks, what):
     return (v.reshape(dims) if flat else v), flat
 
 
-def _stack_like_kernel(Op, v, data):
-    """A flat vector of a stacked operator's data (``data``) or model, cut into its blocks."""
-    if isinstance(v, StackedArray) or not (Op.data_stacked if data else Op.model_stacked):
+def _stack_like_kernel(Op, v, data, like=None):
+    """A flat vector of a stacked operator's data (``data``) or model, cut into its blocks
+    (those of ``like``, the data of a square operator, when it is stacked)."""
+    if isinstance(v, StackedArray):
         return v
+    if isinstance(like, StackedArray):
+        return StackedArray(b.rechunk(lb.chunks) for b, lb in
+                            zip(as_stacked(v.reshape(-1), like).blocks, like.blocks))
     try:
         kernel = Op.chunk_kernel(bool(data))
     except NoChunkKernel:
         return v
-    if not isinstance(kernel, StackKernel):
+    stacked = Op.data_stacked if data else Op.model_stacked
+    if not isinstance(kernel, StackKernel) or (kernel.n_in == 1 and not stacked):
         return v
     shapes = [None] * kernel.n_in
     for row in kernel.terms:
         for j, k in row:
             shapes[j] = k.dims_in
-    return StackedArray(split_flat(v.reshape(-1), shapes))
+    # a flat vector's chunks fall across the blocks as they may: cut every block alike (as
+    # many pieces along its first axis as the vector had, at most the shortest block's), so
+    # that the fused ranks can pair them
+    n = max(1, min([v.npartitions] + [s[0] for s in shapes]))
+    return StackedArray(b.rechunk((_even(s[0], n),) + tuple((m,) for m in s[1:]))
+                        for b, s in zip(split_flat(v.reshape(-1), shapes), shapes))
+
+
+def _even(n, k):
+    """``n`` in ``k`` pieces of nearly equal length (``k <= n``)."""
+    return tuple(int(d) for d in np.diff(np.linspace(0, n, k + 1).round().astype(int)))
 
 
 def as_float(v):
@@ -143,7 +158,8 @@ class CheckedSolver(Solver):
         self.x0 = None
         if x0 is not None:
             self.x0, _ = as_vector(x0, self.Op.dims, self.Op.chunks, f"{name}: x0")
-            self.x0 = _stack_like_kernel(self.Op, self.x0, False)
+            square = tuple(self.Op.dims) == tuple(self.Op.dimsd)
+            self.x0 = _stack_like_kernel(self.Op, self.x0, False, self.y if square else None)
         self._rdtype = real_dtype(np.result_type(self.y.dtype, self.Op.dtype))
         self.cost, self.cost_iters = [], []
         self.iiter = 0

@@ -66,6 +66,8 @@ def _shaped(x, engine, dims, x0=None):
     """PyLops' shape for the estimate: flat by default (SciPy's) or from a flat ``x0``,
     ``dims`` with its own engine."""
     flat = engine is None or (getattr(x0, "ndim", None) == 1 and len(dims) > 1)
+    if isinstance(x, StackedArray):  # a stacked model (HStack): its blocks, or flat
+        return x.ravel() if flat else x
     return x.ravel() if flat else x.reshape(dims)
 
 
