@@ -201,3 +201,38 @@ def test_sparse_solvers_when_a_data_block_feeds_a_contraction_and_another_term(s
         ref = theirs(POp, y, x0=np.zeros(12), niter=6, eps=0.1, alpha=0.01, tol=0)[0]
         x = ours(Op, da.from_array(y, chunks=-1), niter=6, eps=0.1, alpha=0.01, tol=0)[0]
         np.testing.assert_allclose(np.asarray(x.compute()).ravel(), ref, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("chunks", [11, 7, 45])
+def test_flat_data_of_a_vstack_in_any_chunks_is_fused(chunks, scheduler, caplog):
+    """Flat data cut anywhere: its blocks are re-cut alike, so the solve is fused."""
+    dims = (6, 5)
+
+    def make(M):
+        return M.VStack([M.Identity(dims), M.FirstDerivative(dims, axis=0), M.Laplacian(dims)])
+
+    Op, POp = make(pld), make(pylops)
+    y = rand(90, "float64", 3)
+    ref = pylops.optimization.basic.cgls(POp, y, x0=np.zeros(30), niter=6, tol=0)[0]
+    with caplog.at_level(logging.WARNING, logger="pylops_distributed"):
+        x = cgls(Op, da.from_array(y, chunks=chunks), niter=6, tol=0)[0]
+    np.testing.assert_allclose(np.asarray(x.compute()).ravel(), ref.ravel(), rtol=1e-9)
+    assert not [r for r in caplog.records if "plain" in r.getMessage()]
+
+
+def test_flat_x0_for_a_normal_operator_on_a_stacked_model(scheduler):
+    from pylops_distributed.optimization import cg
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((4, 6))
+
+    def make(M):
+        H = M.HStack([M.Identity(4), M.MatrixMult(A)])
+        return H.H @ H + 0.5 * M.Identity(10)
+
+    Op, POp = make(pld), make(pylops)
+    xt, x0 = rand(10, "float64", 1), rand(10, "float64", 2)
+    b = Op @ da.from_array(xt, chunks=5)
+    x = cg(Op, b, x0=da.from_array(x0, chunks=5), niter=5, tol=0)[0]
+    ref = pylops.optimization.basic.cg(POp, POp @ xt, x0=x0, niter=5, tol=0)[0]
+    np.testing.assert_allclose(np.asarray(x.compute()).ravel(), ref, rtol=1e-9)
