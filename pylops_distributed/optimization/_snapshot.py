@@ -113,7 +113,8 @@ def snapshot(solver, client, timeout=SNAPSHOT_TIMEOUT):
         graphs = {}
         for i, (jb, f) in enumerate(chunk_futures):
             here = sorted(who.get(f.key) or ())
-            others = [w for w in workers if w not in here]
+            # (a chunk already held by every worker: its second copy on another of them)
+            others = [w for w in workers if w not in here] or here[1:]
             if not here or not others:
                 return _given_up(solver, "no second worker for a copy")
             # one copy where the chunk is (no transfer), one on another worker
