@@ -370,7 +370,10 @@ def _flat(y):
 def _fit(y, dims):
     """Reshape a dask output to ``dims`` when its shape differs (same size)."""
     if isinstance(y, da.Array) and y.shape != dims:
-        return y.reshape(dims)
+        try:
+            return y.reshape(dims)
+        except NotImplementedError:  # neither merging nor splitting axes: through flat
+            return flatten(y).reshape(dims)
     return y
 
 
@@ -484,10 +487,17 @@ class _ScaledLinearOperator(LinearOperator):
         return self.alpha * self.A.matvec(x)
 
     def _rmatvec(self, x):
-        return np.conj(self.alpha) * self.A.rmatvec(x)
+        return _conj_number(self.alpha) * self.A.rmatvec(x)
 
     def _kernel(self, adjoint):
-        return kernels.scale(self.A.chunk_kernel(adjoint), np.conj(self.alpha) if adjoint else self.alpha)
+        return kernels.scale(self.A.chunk_kernel(adjoint),
+                             _conj_number(self.alpha) if adjoint else self.alpha)
+
+
+def _conj_number(alpha):
+    """``conj(alpha)`` of the same type: a Python float stays one (np.conj would make it a
+    float64 scalar, which promotes float32 vectors)."""
+    return alpha.conjugate() if isinstance(alpha, numbers.Number) else np.conj(alpha)
 
 
 class _AdjointLinearOperator(LinearOperator):

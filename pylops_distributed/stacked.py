@@ -78,7 +78,9 @@ class StackedArray:
             return StackedArray(fn(b) for b in self.blocks)
         if isinstance(other, StackedArray):
             if other.sizes != self.sizes:
-                raise ValueError(f"StackedArray: block sizes {self.sizes} and {other.sizes} differ")
+                if other.size != self.size:
+                    raise ValueError(f"StackedArray: sizes {self.sizes} and {other.sizes} differ")
+                other = as_stacked(other.ravel(), self)  # the same vector cut otherwise
             return StackedArray(fn(a, b.reshape(a.shape)) for a, b in zip(self.blocks, other.blocks))
         if isinstance(other, da.Array) and other.size == self.size and other.ndim >= 1:
             return self._map(fn, as_stacked(other.reshape(-1), self))

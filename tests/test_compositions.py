@@ -236,3 +236,60 @@ def test_flat_x0_for_a_normal_operator_on_a_stacked_model(scheduler):
     x = cg(Op, b, x0=da.from_array(x0, chunks=5), niter=5, tol=0)[0]
     ref = pylops.optimization.basic.cg(POp, POp @ xt, x0=x0, niter=5, tol=0)[0]
     np.testing.assert_allclose(np.asarray(x.compute()).ravel(), ref, rtol=1e-9)
+
+
+def test_hstack_of_vstacks_with_different_row_splits(scheduler):
+    """Both columns give 24 rows, cut 12 + 12 and 11 + 13: the sum re-cuts the second."""
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((12, 12)), rng.standard_normal((11, 13))
+
+    def make(M):
+        return M.HStack([M.VStack([M.Identity(12), M.MatrixMult(A)]),
+                         M.VStack([M.MatrixMult(B), M.Identity(13)])])
+
+    assert_like_pylops(make(pld), make(pylops), 25, "float64")
+
+
+def test_product_through_shapes_that_neither_merge_nor_split(scheduler):
+    """``(2, 30) <- (4, 3, 5)``: dask's reshape cannot, the product goes through flat."""
+    def make(M):
+        return M.Diagonal(np.arange(60.0).reshape(2, 30)) @ M.Identity((4, 3, 5))
+
+    for chunks in [(2, 3, 5), (4, 1, 5)]:
+        assert_like_pylops(make(pld), make(pylops), chunks, "float64")
+
+
+def test_float32_stack_with_a_scaled_block_stays_float32():
+    def make(M):
+        return M.VStack([M.Identity(12, dtype="float32"), 2.0 * M.Identity(12, dtype="float32")])
+
+    Op, POp = make(pld), make(pylops)
+    y = rand(24, "float32", 0)
+    out = Op.H @ da.from_array(y, chunks=12)
+    assert out.dtype == out.compute().dtype == (POp.H @ y).dtype == np.float32
+
+
+@pytest.mark.parametrize("x0chunks", [6, 12, (1, 6)])
+def test_flat_or_chunked_x0_for_a_blockdiag_model(x0chunks, scheduler):
+    rng = np.random.default_rng(1)
+    M1 = rng.standard_normal((6, 6))
+
+    def make(M):
+        return M.BlockDiag([M.Diagonal(rng_diag), M.VStack([M.MatrixMult(M1), M.Identity(6)])])
+
+    rng_diag = rng.standard_normal(6) + 2
+    Op, POp = make(pld), make(pylops)
+    y, x0 = rand(Op.shape[0], "float64", 2), rand(12, "float64", 3)
+    x0d = da.from_array(x0.reshape(2, 6) if isinstance(x0chunks, tuple) else x0, chunks=x0chunks)
+    x = cgls(Op, da.from_array(y, chunks=6), x0=x0d, niter=6, tol=0)[0]
+    ref = pylops.optimization.basic.cgls(POp, y, x0=x0, niter=6, tol=0)[0]
+    np.testing.assert_allclose(np.asarray(x.compute()).ravel(), ref.ravel(), rtol=1e-9)
+
+
+def test_stacked_arrays_cut_differently_add_up():
+    a = pld.StackedArray([da.arange(3.0, chunks=2), da.arange(3.0, 6.0, chunks=3)])
+    b = pld.StackedArray([da.ones(2, chunks=2), da.ones(4, chunks=2)])
+    out = a + b
+    assert out.sizes == (3, 3)
+    np.testing.assert_allclose(out.compute(), np.arange(6.0) + 1)
+    np.testing.assert_allclose((a + da.ones(6, chunks=4)).compute(), np.arange(6.0) + 1)

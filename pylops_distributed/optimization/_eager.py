@@ -15,7 +15,8 @@ import numpy as np
 
 from pylops_distributed._arrays import get_array_module
 from pylops_distributed.optimization._space import (PlainSpace, ROUND_TRIPS, State, Vec, as_scalar,
-                                                    transformed, scalar_value, to_number)
+                                                    scalar_value, space_blocks, to_number,
+                                                    transformed)
 from pylops_distributed.stacked import StackedArray
 
 
@@ -30,9 +31,7 @@ class EagerSpace(PlainSpace):
         out = State()
         for name, (arr, side) in arrays.items():
             comps = self.model if side == "model" else self.data
-            blocks = arr.blocks if isinstance(arr, StackedArray) else (arr,)
-            if len(blocks) != len(comps):
-                raise ValueError(f"{name}: {len(blocks)} blocks for a space of {len(comps)}")
+            blocks = space_blocks(arr, comps, name)
             values = dask.compute(*blocks)
             for i, (b, v) in enumerate(zip(blocks, values)):
                 self.values[(name, i)] = np.asarray(v)

@@ -68,12 +68,16 @@ def _stack_like_kernel(Op, v, data, like=None):
     for row in kernel.terms:
         for j, k in row:
             shapes[j] = k.dims_in
-    # a flat vector's chunks fall across the blocks as they may: cut every block alike (as
-    # many pieces along its first axis as the vector had, at most the shortest block's), so
-    # that the fused ranks can pair them
-    n = max(1, min([v.npartitions] + [s[0] for s in shapes]))
-    return StackedArray(b.rechunk((_even(s[0], n),) + tuple((m,) for m in s[1:]))
-                        for b, s in zip(split_flat(v.reshape(-1), shapes), shapes))
+    blocks = split_flat(v.reshape(-1), shapes)
+    counts = {b.npartitions for b in blocks}
+    if len(counts) > 1:
+        # a flat vector's chunks fell across the blocks as they may: cut every block alike
+        # (as many pieces along its first axis as the most cut one, at most the shortest
+        # block's length), so that the fused ranks can pair them
+        n = max(1, min([max(counts)] + [s[0] for s in shapes]))
+        blocks = [b.rechunk((_even(s[0], n),) + tuple((m,) for m in s[1:]))
+                  for b, s in zip(blocks, shapes)]
+    return StackedArray(blocks)
 
 
 def _even(n, k):

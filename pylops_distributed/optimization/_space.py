@@ -30,7 +30,7 @@ import numpy as np
 from dask.delayed import Delayed
 
 from pylops_distributed._arrays import flatten, get_array_module
-from pylops_distributed.stacked import StackedArray
+from pylops_distributed.stacked import StackedArray, split_input
 
 #: Number of blocking round trips made by :meth:`Space.fetch` in this process (tests, benchmarks).
 ROUND_TRIPS = [0]
@@ -338,6 +338,22 @@ def scalar_value(node, env, leaf, reduce, first=None):
 
 # --- plain backend -------------------------------------------------------------------------------
 
+def space_blocks(arr, comps, name):
+    """The blocks of a user's vector for a side of the space made of ``comps`` (a flat
+    vector or another cut of the same elements is re-cut to them)."""
+    blocks = arr.blocks if isinstance(arr, StackedArray) else (arr,)
+    if len(blocks) == len(comps):
+        return blocks
+    shapes = [c[1] for c in comps]
+    if sum(b.size for b in blocks) != sum(int(np.prod(sh)) for sh in shapes):
+        raise ValueError(f"{name}: {sum(b.size for b in blocks)} elements for a space of "
+                         f"{sum(int(np.prod(sh)) for sh in shapes)}")
+    if len(comps) == 1:
+        flat = arr.ravel() if isinstance(arr, StackedArray) else arr.reshape(-1)
+        return (flat.reshape(shapes[0]),)
+    return split_input(arr, shapes)
+
+
 class PlainSpace(Space):
     """dask.array expressions, persisted every step (any operator; no kernels needed)."""
 
@@ -360,9 +376,7 @@ class PlainSpace(Space):
         out = State()
         for name, (arr, side) in arrays.items():
             comps = self.model if side == "model" else self.data
-            blocks = arr.blocks if isinstance(arr, StackedArray) else (arr,)
-            if len(blocks) != len(comps):
-                raise ValueError(f"{name}: {len(blocks)} blocks for a space of {len(comps)}")
+            blocks = space_blocks(arr, comps, name)
             for i, b in enumerate(blocks):
                 self.values[(name, i)] = b
             out[name] = self.leaf_vec(name, side)
