@@ -88,9 +88,7 @@ def apply_terms(terms, out_chunks, dtype, prefix=None):
     """
     dtype = np.dtype(dtype)
     first = terms[0][1]
-    # short: dask names a fused task by its layers' names and, past 120 characters, keeps
-    # only a 4-digit hash of the rest (composite kernels' names grow: keys then collide)
-    prefix = (prefix or terms[0][0].name).lower()[:24]
+    prefix = (prefix or terms[0][0].name).lower()
     token = tokenize([(k.token, x.name) for k, x in terms], out_chunks, dtype)
     name = f"{prefix}-{token}"
     piece_name = f"{prefix}-piece-{token}"
