@@ -284,8 +284,7 @@ class ChunkKernel:
         return self.fn(x, *operands, where=where, dtype=dtype, **self.params)
 
     def in_box(self, start, stop):
-        """Input box read to produce the output box ``[start, stop)`` (a pointwise kernel's
-        is the box itself, even wrapped around by a ``Roll`` after it)."""
+        """Input box read for the output box ``[start, stop)`` (pointwise: the box, even wrapped)."""
         if self.pointwise:
             return tuple(start), tuple(stop)
         return self.region(tuple(start), tuple(stop))
@@ -582,14 +581,15 @@ def _parts(k):
 def _can_wrap(k, axes):
     """Whether ``k`` computes output boxes that wrap around along ``axes`` (those of a
     periodic kernel after it): pointwise, or periodic there, in every term and factor."""
+    def keeps(kernel):  # the output axes are the input's there
+        return all(m < len(kernel.axes) and kernel.axes[m] == m for m in axes)
+
     if k.pointwise:
         return True
-    if k.fn is _product_fn and not all(m < len(k.params["a"].axes) and k.params["a"].axes[m] == m
-                                       for m in axes):
-        return False
     if _parts(k):
-        return all(_can_wrap(c, axes) for c in _parts(k))
-    return all(m < len(k.axes) and k.axes[m] == m and m in k.periodic for m in axes)
+        return ((k.fn is not _product_fn or keeps(k.params["a"]))
+                and all(_can_wrap(c, axes) for c in _parts(k)))
+    return keeps(k) and set(axes) <= k.periodic
 
 
 def _chain_chunks(a_chunks, b_chunks, chunks):
