@@ -88,7 +88,7 @@ class AlongAxes(LinearOperator):
         flat = x.ndim == 1 and len(self.dimsd) > 1
         dtype = self.chunk_kernel(True).out_dtype(x.dtype)
         a = self._along
-        block = x.rechunk(-1).to_delayed().ravel()[0]
+        block = x.rechunk(-1).to_delayed(optimize_graph=False).ravel()[0]
         task = dask.delayed(_inverse_block, pure=True)(
             block, build=a["build"], token=a["token"], dims=self.dims, dtype=dtype)
         y = da.from_delayed(task, shape=self.dims, dtype=dtype,

@@ -485,7 +485,7 @@ class PlainSpace(Space):
             # impure: the same scalar function of equal inputs in another solve's graph gets
             # its own key (a pure one is resubmitted with other dependencies: the scheduler's
             # "different run_spec" warning)
-            d = dask.delayed(_call_numbers, pure=False)(fn, *args)
+            d = dask.delayed(_call_numbers, pure=False)(fn, *map(_unoptimised, args))
             dtype = _scalar_dtype(fn, args)
             v = d if node.op == "pack" else da.from_delayed(d, (), dtype=dtype,
                                                             meta=_meta0(self.meta, dtype))
@@ -571,6 +571,16 @@ def _meta0(meta, dtype=np.float64):
     """A 0-d empty array of ``meta``'s module (NumPy or CuPy), so that scalar * vector keeps
     the vector's chunk type."""
     return get_array_module(meta).empty((), dtype=dtype)
+
+
+def _unoptimised(a):
+    """A 0-d dask array as its one chunk's Delayed, its graph as built: ``delayed`` would
+    optimise (fuse and rename) it, and the renamed keys, fused again in the step's graph,
+    grow past dask's 120 characters to names told apart by a 4-digit hash only; two steps'
+    different tasks then share a key (wrong values on a distributed scheduler)."""
+    if isinstance(a, da.Array):
+        return a.to_delayed(optimize_graph=False).ravel()[0]
+    return a
 
 
 def _call_numbers(fn, *args):
