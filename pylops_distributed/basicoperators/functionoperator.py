@@ -1,6 +1,7 @@
 """FunctionOperator: a linear operator made of a forward and an adjoint function."""
 
 import numbers
+import uuid
 
 import dask.array as da
 import numpy as np
@@ -103,6 +104,9 @@ class FunctionOperator(LinearOperator):
                             f"{type(fc).__name__}; call as {_CALLS}")
         dimsd, dims = _shape(n, "n"), _shape(m, "m")
         self.f, self.fc = f, fc
+        # this operator's own token: an id() is reused by another function once this one is
+        # freed, and its tasks would take keys the scheduler may still hold
+        self._token = uuid.uuid4().hex
         super().__init__(dims, dimsd, dtype, name=name, chunks=chunks)
 
     def _matvec(self, x):
@@ -124,7 +128,7 @@ class FunctionOperator(LinearOperator):
                           dims_out=tuple(dims_out), out_dtype=dtype, dtype=dtype,
                           chunks=tuple((d,) for d in dims_out), drop_axis=list(range(len(dims_in))),
                           new_axis=list(range(len(dims_out))), meta=meta_like(x._meta, dtype, len(dims_out)),
-                          name=f"functionoperator-{which}-{tokenize(id(fn), x.name, dtype)}")
+                          name=f"functionoperator-{which}-{tokenize(self._token, x.name, dtype)}")
         return y
 
 
