@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from pylops_distributed import kernels
+from pylops_distributed import _kernel_algebra, kernels
 from pylops_distributed._graph import new_token
 from pylops_distributed.kernels import NoChunkKernel, StackKernel
 from pylops_distributed.linearoperator import LinearOperator
@@ -51,7 +51,7 @@ class RealImagPart(LinearOperator):
             token=f"{self._token}-{int(adjoint)}",
             params=dict(real=self.real, sign=-1 if adjoint and not self.real else 1),
             out_dtype=_real_dtype)
-        return kernels.chain(part, k)
+        return _kernel_algebra.chain(part, k)
 
 
 def _real_dtype(dtype):

@@ -14,7 +14,7 @@ import numbers
 import dask.array as da
 import numpy as np
 
-from pylops_distributed import kernels
+from pylops_distributed import _kernel_algebra, kernels
 from pylops_distributed._arrays import as_dask, as_dims, check_numeric, flatten
 from pylops_distributed._columns import matmat_kernel
 from pylops_distributed._forceflat import combine_forceflat
@@ -438,8 +438,8 @@ class _ProductLinearOperator(LinearOperator):
 
     def _kernel(self, adjoint):
         if adjoint:  # B^H A^H: A^H first
-            return kernels.chain(self.B.chunk_kernel(True), self.A.chunk_kernel(True))
-        return kernels.chain(self.A.chunk_kernel(False), self.B.chunk_kernel(False))
+            return _kernel_algebra.chain(self.B.chunk_kernel(True), self.A.chunk_kernel(True))
+        return _kernel_algebra.chain(self.A.chunk_kernel(False), self.B.chunk_kernel(False))
 
 
 class _SumLinearOperator(LinearOperator):
@@ -467,11 +467,11 @@ class _SumLinearOperator(LinearOperator):
     def _kernel(self, adjoint):
         a, b = self.A.chunk_kernel(adjoint), self.B.chunk_kernel(adjoint)
         if isinstance(a, StackKernel) or isinstance(b, StackKernel):
-            return kernels.add(a, b)
+            return _kernel_algebra.add(a, b)
         if (a.dims_in, a.dims_out) != (b.dims_in, b.dims_out):
             raise NoChunkKernel(f"{self.label}: the terms' shapes differ ({a.dims_in} -> "
                                 f"{a.dims_out} and {b.dims_in} -> {b.dims_out})")
-        return kernels.add(a, b)
+        return _kernel_algebra.add(a, b)
 
 
 class _ScaledLinearOperator(LinearOperator):
@@ -490,7 +490,7 @@ class _ScaledLinearOperator(LinearOperator):
         return _conj_number(self.alpha) * self.A.rmatvec(x)
 
     def _kernel(self, adjoint):
-        return kernels.scale(self.A.chunk_kernel(adjoint),
+        return _kernel_algebra.scale(self.A.chunk_kernel(adjoint),
                              _conj_number(self.alpha) if adjoint else self.alpha)
 
 
@@ -544,7 +544,7 @@ class _TransposedLinearOperator(_AdjointLinearOperator):
 
     def _kernel(self, adjoint):
         k = self.A.chunk_kernel(not adjoint)
-        return kernels.conj(k) if np.iscomplexobj(np.empty(0, self.A.dtype)) else k
+        return _kernel_algebra.conj(k) if np.iscomplexobj(np.empty(0, self.A.dtype)) else k
 
     def _direct_apply(self, x, adjoint):
         return None
@@ -580,7 +580,7 @@ class _ConjLinearOperator(LinearOperator):
 
     def _kernel(self, adjoint):
         k = self.A.chunk_kernel(adjoint)
-        return kernels.conj(k) if self._complex else k
+        return _kernel_algebra.conj(k) if self._complex else k
 
     def conj(self):
         return self.A

@@ -27,7 +27,8 @@ from pylops_distributed._arrays import is_cupy, meta_like
 from pylops_distributed._blocks import (bounds, box_hull, box_inside, chunk_shape, is_whole, pieces,
                                         slice_wrapped)
 from pylops_distributed._graph import array_from_tasks
-from pylops_distributed.kernels import NoChunkKernel, as_stack, mixes_periodic
+from pylops_distributed._kernel_algebra import mixes_periodic
+from pylops_distributed.kernels import NoChunkKernel, as_stack
 from pylops_distributed.optimization import _context, _layout, _rank
 from pylops_distributed.optimization._plan import (Comp, compile_step, exported_leaves, in_chunks,
                                                    signature, topo)

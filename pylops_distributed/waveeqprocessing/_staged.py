@@ -23,7 +23,8 @@ applied through its stages (solvers use their dask.array backend).
 import numpy as np
 
 from pylops_distributed._graph import apply_kernel, apply_terms
-from pylops_distributed.kernels import ChunkKernel, NoChunkKernel, chain
+from pylops_distributed._kernel_algebra import chain
+from pylops_distributed.kernels import ChunkKernel, NoChunkKernel
 from pylops_distributed.linearoperator import LinearOperator
 
 
