@@ -5,6 +5,7 @@ every N-D block (a rechunk across its chunk boundaries). A StackedArray keeps ea
 block with its own shape and chunks, and offers the vector-space methods solvers need.
 """
 
+import functools
 import numbers
 
 import dask
@@ -109,8 +110,17 @@ class StackedArray:
     def __truediv__(self, other):
         return self._map(lambda a, b: a / b, other)
 
+    def __rtruediv__(self, other):
+        return self._map(lambda a, b: b / a, other)
+
+    def __pow__(self, other):
+        return self._map(lambda a, b: a ** b, other)
+
     def __neg__(self):
         return self._map(lambda a: -a)
+
+    def __abs__(self):
+        return self._map(abs)
 
     def conj(self):
         return self._map(lambda a: a.conj())
@@ -135,6 +145,14 @@ class StackedArray:
         """Lazy 0-d ``sum(self * other)`` over all blocks (no conjugation, like ``np.dot``)."""
         other = as_stacked(other, self)
         return sum((a * b.reshape(a.shape)).sum() for a, b in zip(self.blocks, other.blocks))
+
+    def sum(self):
+        """Lazy 0-d sum of all entries."""
+        return sum(b.sum() for b in self.blocks)
+
+    def max(self):
+        """Lazy 0-d largest entry."""
+        return functools.reduce(da.maximum, [b.max() for b in self.blocks])
 
     def norm(self):
         """Lazy 0-d Euclidean norm."""

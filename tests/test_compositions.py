@@ -319,3 +319,13 @@ def test_plain_backend_solve_over_many_steps_on_a_cluster(scheduler, caplog):
     assert [r for r in caplog.records if "plain" in r.getMessage()]
     ref = pylops.optimization.basic.cg(POp, POp @ xt, x0=x0, niter=10, tol=0)[0]
     np.testing.assert_allclose(np.asarray(x.compute()).ravel(), ref, rtol=1e-8)
+
+
+def test_stacked_array_elementwise_and_reductions():
+    a = pld.StackedArray([da.from_array(np.array([-1.0, 2.0]), chunks=1),
+                          da.from_array(np.array([[3.0], [-4.0]]), chunks=1)])
+    ref = np.array([-1.0, 2.0, 3.0, -4.0])
+    np.testing.assert_allclose(abs(a).compute(), abs(ref))
+    np.testing.assert_allclose((a ** 2).compute(), ref ** 2)
+    np.testing.assert_allclose((1.0 / a).compute(), 1.0 / ref)
+    assert float(a.sum()) == ref.sum() and float(a.max()) == ref.max()

@@ -83,3 +83,19 @@ def test_class_with_a_stopping_callback_and_pylops_engine():
 def test_unknown_kind():
     with pytest.raises(NotImplementedError, match="`kind` must be model"):
         irls(pld.Identity(5), np.ones(5), 10, kind="foo")
+
+
+def test_model_irls_of_an_hstack_like_pylops(scheduler):
+    """A stacked model (HStack): the weights are a BlockDiag of Diagonals (abs() of a
+    StackedArray failed)."""
+    n = 8
+    rng = np.random.default_rng(0)
+
+    def make(M):
+        return M.HStack([M.FirstDerivative(n), M.Flip(n)])
+
+    y = rng.standard_normal(n)
+    kw = dict(nouter=3, kind="model", engine="pylops", niter=10, tol=0)
+    ref = pylops_irls(make(pylops), y, **kw)[0]
+    x = irls(make(pld), da.from_array(y, chunks=4), **kw)[0]
+    np.testing.assert_allclose(np.asarray(x.compute()).ravel(), ref, rtol=1e-9)

@@ -90,3 +90,21 @@ def test_tol_zero_makes_no_iteration_as_pylops():
 def test_bad_arguments(kwargs, match):
     with pytest.raises((ValueError, TypeError, NotImplementedError), match=match):
         splitbregman(pld.Identity(10), np.ones(10), [pld.FirstDerivative(10)], **kwargs)
+
+
+def test_stacked_data_like_pylops(scheduler):
+    """The data of a VStack is a StackedArray (its squared norms failed on abs())."""
+    n = 8
+    rng = np.random.default_rng(0)
+
+    def make(M):
+        return M.VStack([M.Flip(n), M.Diagonal(np.arange(1.0, n + 1))])
+
+    Op, POp = make(pld), make(pylops)
+    xt = rng.standard_normal(n)
+    kw = dict(niter_outer=3, niter_inner=2, mu=1.0, epsRL1s=[0.1], tol=1e-10, engine="pylops",
+              niter=5)
+    ref, _, refcost = pylops_splitbregman(POp, POp @ xt, [pylops.FirstDerivative(n)], **kw)
+    x, _, cost = splitbregman(Op, Op @ da.from_array(xt, chunks=4), [pld.FirstDerivative(n)], **kw)
+    np.testing.assert_allclose(np.asarray(x.compute()).ravel(), ref, rtol=1e-9)
+    np.testing.assert_allclose(cost, refcost, rtol=1e-9)

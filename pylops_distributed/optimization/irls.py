@@ -129,10 +129,11 @@ class IRLS(Solver):
         if self.iiter == 0:
             p = self._solve(Op @ Op.H + (self.epsI ** 2) * Iop, self.y, None, engine, kwargs)
             return Op.rmatvec(p)
-        rw = abs(x)
-        R = Diagonal(rw / rw.max(), dtype=rw.dtype)
+        w = abs(x)
+        w = w / w.max()  # a StackedArray for a stacked model: R is then a BlockDiag
+        R = _diagonal(w)
         p = self._solve(Op @ R @ Op.H + (self.epsI ** 2) * Iop, self.y, None, engine, kwargs)
-        return R.matvec(Op.rmatvec(p))
+        return w * Op.rmatvec(p)
 
     # --- steps -----------------------------------------------------------------------------------
     def step(self, x, engine=None, show=False, **kwargs_solver):
