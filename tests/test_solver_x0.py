@@ -69,3 +69,19 @@ def test_lsqr_with_x0_and_data_in_unrelated_chunks(scheduler):
     ref = pylops.optimization.basic.lsqr(POp, y, x0=x0.ravel(), damp=0.1, atol=0, btol=0,
                                          niter=10)[0]
     assert_allclose(np.asarray(x.compute()).ravel(), ref.ravel(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("niter", [1, 3])
+def test_cgls_from_x0_with_damping_follows_pylops_setup(niter, scheduler):
+    """PyLops' CGLS setup subtracts ``damp * x0`` (not squared, as its steps do) from the
+    first residual, and so its first cost: the same iterates and costs here."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((20, 10)) / 4 + np.eye(20, 10)
+    y, x0 = rng.standard_normal(20), rng.standard_normal(10)
+    ref = pylops.optimization.basic.cgls(pylops.MatrixMult(A), y, x0=x0, niter=niter,
+                                         damp=2.0, tol=0)
+    out = cgls(pld.MatrixMult(A), da.from_array(y, chunks=10), x0=da.from_array(x0, chunks=5),
+               niter=niter, damp=2.0, tol=0, check_every=1)
+    assert_allclose(np.asarray(out[0].compute()), ref[0], rtol=1e-12)
+    for got, want in zip(out[3:], ref[3:]):  # r1norm, r2norm and the costs
+        assert_allclose(got, want, rtol=1e-12)

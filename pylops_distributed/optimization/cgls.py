@@ -76,7 +76,10 @@ class CGLS(CheckedSolver):
         """
         self._inputs(y, x0, check_every, niter=niter, damp=damp, tol=tol)
         self.niter, self.tol, self.preallocate = niter, tol, preallocate
-        self.damp = as_float(damp) ** 2.0
+        # PyLops' setup takes ``damp`` itself for the first residual and cost, and its
+        # square in the iterations: both kept, for PyLops' iterates from an ``x0``
+        self.damp_setup = as_float(damp)
+        self.damp = self.damp_setup ** 2.0
         vs, y, x0 = self._load()
         state = self._start(vs, y, x0)
         extras = self._input_norms(y, x0)
@@ -94,7 +97,7 @@ class CGLS(CheckedSolver):
             x = vs.zeros_like(r)
         else:
             x, s = x0, y - vs.matvec(x0)
-            r = vs.rmatvec(s) - self.damp * x0
+            r = vs.rmatvec(s) - self.damp_setup * x0
         q = vs.matvec(r)
         return dict(x=x, s=s, c=r, q=q, kold=vs.sqnorm(r), qq=vs.sqnorm(q), cc=vs.sqnorm(r),
                     stop=-1.0, it=0.0)
@@ -134,16 +137,16 @@ class CGLS(CheckedSolver):
             lazy.append(vs.first(st["x"]))
         return lazy
 
-    def _record(self, kold, s2, x2, iiter):
+    def _record(self, kold, s2, x2, iiter, damp=None):
         self.kold_value = kold
         self.cost.append(math.sqrt(s2))
-        self.cost1.append(math.sqrt(s2 + self.damp * x2))
+        self.cost1.append(math.sqrt(s2 + (self.damp if damp is None else damp) * x2))
         self.cost_iters.append(iiter)
 
     def _on_first_check(self, values):
         self.cost1 = []
         if self.iiter > 0:
-            self._record(values["kold_0"], values["s2_0"], values["x2_0"], 0)
+            self._record(values["kold_0"], values["s2_0"], values["x2_0"], 0, self.damp_setup)
 
     def _on_check(self, values, show):
         if self._stopped(values[3]) and self.cost_iters and self.cost_iters[-1] == self.iiter:
