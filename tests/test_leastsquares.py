@@ -211,3 +211,18 @@ def test_bad_inputs_raise_before_any_compute(call, match):
     with dask.config.set(scheduler="sync"):
         with pytest.raises((ValueError, TypeError, NotImplementedError), match=match):
             call(Op, y)
+
+
+def test_regularizer_on_the_flat_model_with_data(scheduler):
+    """``Identity(N)`` on a (6, 3) model with ``dataregs`` (PyLops takes it): its adjoint of
+    the data is flat, added to the model-shaped normal data."""
+    rng = np.random.default_rng(0)
+    A = np.eye(6) * 3 + 0.3 * rng.standard_normal((6, 6))
+    y, dreg = rng.standard_normal(18), rng.standard_normal(18)
+    kw = dict(epsRs=[0.5], engine="pylops", niter=5, tol=0)
+    ref = pls.normal_equations_inversion(pylops.MatrixMult(A, otherdims=(3,)), y,
+                                         [pylops.Identity(18)], dataregs=[dreg], **kw)[0]
+    x = ls.normal_equations_inversion(pld.MatrixMult(da.from_array(A), otherdims=(3,)),
+                                      da.from_array(y, chunks=9), [pld.Identity(18)],
+                                      dataregs=[da.from_array(dreg, chunks=6)], **kw)[0]
+    np.testing.assert_allclose(np.asarray(x.compute()).ravel(), np.ravel(ref), rtol=1e-10)

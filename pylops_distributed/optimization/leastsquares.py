@@ -152,7 +152,11 @@ class NormalEquationsInversion(_Wrapper):
                              for d, R in zip(dataregs or [None] * len(self.Regs), self.Regs)]
             for eps, R, d in zip(self.epsRs, self.Regs, self.dataregs):
                 if d is not None:
-                    self.y_normal = self.y_normal + eps ** 2 * R.rmatvec(d)
+                    term = R.rmatvec(d)
+                    if not isinstance(term, StackedArray) and not isinstance(self.y_normal,
+                                                                             StackedArray):
+                        term = _fit(term, self.y_normal.shape)  # R on the flat model
+                    self.y_normal = self.y_normal + eps ** 2 * term
                 self.Op_normal = self.Op_normal + eps ** 2 * (R.H @ R)
         for eps, N in zip(epsNRs or (), NRegs or ()):
             self.Op_normal = self.Op_normal + eps ** 2 * aslinearoperator(N)
