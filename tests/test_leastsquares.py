@@ -240,3 +240,21 @@ def test_operand_shared_with_the_data_has_one_task(scheduler):
     Op = pld.Diagonal(da.from_array(d, chunks=10), dtype="complex128")
     x = ls.normal_equations_inversion(Op, da.from_array(y, chunks=((5, 5),)), None, **kw)[0]
     np.testing.assert_allclose(np.asarray(x.compute()), ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("with_x0", [False, True])
+def test_normal_equations_of_an_hstack(with_x0, scheduler):
+    """``Op^H Op`` of an HStack is square with a stacked model: CG's x and y are stacked alike
+    (it failed: "cannot combine a data vector with a 'model' one")."""
+    rng = np.random.default_rng(0)
+    dims = (8, 7)
+    d = 1 + rng.random(dims)
+    y, x0 = rng.standard_normal(56), 0.5 * rng.standard_normal(112)
+    kw = dict(engine="pylops", niter=5, tol=0)
+    POp = pylops.HStack([pylops.Diagonal(d), 0.3 * pylops.Smoothing1D(5, dims, axis=1)])
+    ref = pls.normal_equations_inversion(POp, y, None, x0=x0 if with_x0 else None, **kw)[0]
+    Op = pld.HStack([pld.Diagonal(da.from_array(d, chunks=(4, 7))),
+                     0.3 * pld.Smoothing1D(5, dims, axis=1)])
+    x = ls.normal_equations_inversion(Op, da.from_array(y, chunks=28), None,
+                                      x0=da.from_array(x0, chunks=56) if with_x0 else None, **kw)[0]
+    np.testing.assert_allclose(np.asarray(x.compute()).ravel(), np.ravel(ref), rtol=1e-10)

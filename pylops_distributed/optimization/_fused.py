@@ -88,6 +88,9 @@ class FusedSpace(Space):
             raise NotFusable(f"{Op.label}: {periodic[0]} mixes boxes that wrap around the "
                              "array (a Roll) with others, which the fused ranks do not exchange")
         ys = list(y.blocks) if isinstance(y, StackedArray) else [y]
+        if adj is None and isinstance(y, StackedArray):
+            raise NotFusable(f"{Op.label}: CG's x and y are stacked vectors (a square operator of "
+                             "stacks): their blocks are not paired by the ranks")
         if adj is not None and (adj.n_in != len(ys) or fwd.n_in != adj.n_out):
             raise NotFusable(f"{Op.label}: its kernels' blocks do not match the data's")
         # the data's chunks: the user's, unless the adjoint's kernels need axes whole
