@@ -133,7 +133,8 @@ class IRLS(Solver):
         w = w / w.max()  # a StackedArray for a stacked model: R is then a BlockDiag
         R = _diagonal(w)
         p = self._solve(Op @ R @ Op.H + (self.epsI ** 2) * Iop, self.y, None, engine, kwargs)
-        return w * Op.rmatvec(p)
+        v = Op.rmatvec(p)
+        return w * v if isinstance(w, StackedArray) else R.matvec(v)
 
     # --- steps -----------------------------------------------------------------------------------
     def step(self, x, engine=None, show=False, **kwargs_solver):
