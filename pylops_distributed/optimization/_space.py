@@ -376,9 +376,7 @@ class PlainSpace(Space):
         out = State()
         for name, (arr, side) in arrays.items():
             comps = self.model if side == "model" else self.data
-            # computed once: the steps take the results, not the graphs (which would be
-            # computed again at every step, and fused differently from one step to the next)
-            blocks = dask.persist(*space_blocks(arr, comps, name))
+            blocks = space_blocks(arr, comps, name)
             for i, b in enumerate(blocks):
                 self.values[(name, i)] = b
             out[name] = self.leaf_vec(name, side)
