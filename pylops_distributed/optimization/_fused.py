@@ -28,7 +28,7 @@ from pylops_distributed._blocks import (bounds, box_hull, box_inside, chunk_shap
                                         slice_wrapped)
 from pylops_distributed._graph import array_from_tasks
 from pylops_distributed._kernel_algebra import mixes_periodic
-from pylops_distributed.kernels import NoChunkKernel, as_stack, dask_operands
+from pylops_distributed.kernels import NoChunkKernel, as_stack
 from pylops_distributed.optimization import _context, _layout, _rank
 from pylops_distributed.optimization._plan import (Comp, compile_step, exported_leaves, in_chunks,
                                                    signature, topo)
@@ -118,7 +118,9 @@ class FusedSpace(Space):
         fine = data_chunks + ([] if self.square else model_chunks)
         xs = list(x0.blocks) if isinstance(x0, StackedArray) else [x0]
         self.persisted = self.runner.persist_together(
-            [a for a in ys + xs if a is not None] + dask_operands(fwd, adj))
+            [a for a in ys + xs if a is not None]
+            + [op.data for s in (fwd, adj) if s is not None for row in s.terms for _, k in row
+               for op in k.operands if hasattr(op.data, "dask")])
         coarse, self.homes = self._layout(fine, ys, x0)
         data_chunks, model_chunks = coarse[:len(ys)], (coarse[len(ys):] or coarse[:1])
         nblocks = [int(np.prod([len(c) for c in ch])) for ch in coarse]
