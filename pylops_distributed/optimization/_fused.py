@@ -116,11 +116,6 @@ class FusedSpace(Space):
         else:
             raise NotFusable(f"{Op.label}: model and data differ and no x0 gives the model's chunks")
         fine = data_chunks + ([] if self.square else model_chunks)
-        xs = list(x0.blocks) if isinstance(x0, StackedArray) else [x0]
-        self.persisted = self.runner.persist_together(
-            [a for a in ys + xs if a is not None]
-            + [op.data for s in (fwd, adj) if s is not None for row in s.terms for _, k in row
-               for op in k.operands if hasattr(op.data, "dask")])
         coarse, self.homes = self._layout(fine, ys, x0)
         data_chunks, model_chunks = coarse[:len(ys)], (coarse[len(ys):] or coarse[:1])
         nblocks = [int(np.prod([len(c) for c in ch])) for ch in coarse]
@@ -189,7 +184,6 @@ class FusedSpace(Space):
             arr = arrays[ref] if ref < len(arrays) and arrays[ref] is not None else None
             if arr is None:
                 return fine, None
-            arr = self.persisted.get(arr.name, arr)
             if arr.chunks != fine[ref]:
                 arr = arr.rechunk(fine[ref])
             handles = self._handles(arr)
@@ -211,7 +205,6 @@ class FusedSpace(Space):
             comps = self.model if side == "model" else self.data
             blocks = list(arr.blocks) if isinstance(arr, StackedArray) else [arr]
             for k, (b, comp) in enumerate(zip(blocks, comps)):
-                b = self.persisted.get(b.name, b)
                 if b.shape != comp.dims:
                     b = b.reshape(comp.dims)
                 if b.chunks not in (comp.chunks, comp.fine):
@@ -495,7 +488,7 @@ class FusedSpace(Space):
 
     def _handles(self, data):
         if data.name not in self.handles:
-            self.handles[data.name] = self.runner.chunks(self.persisted.get(data.name, data))
+            self.handles[data.name] = self.runner.chunks(data)
         return self.handles[data.name]
 
     # --- results -------------------------------------------------------------------------------
@@ -610,5 +603,4 @@ class FusedSpace(Space):
         """Drop the solve's states (the arrays given out keep what they need)."""
         self.states = self.last_exports = self.ctx = None
         self.leaf_src, self.shared, self.handles, self.pending = {}, {}, {}, []
-        self.persisted = {}
         self.deferred = {}

@@ -126,16 +126,6 @@ class Runner:
             return self.client.gather(self.client.get(dsk, key, sync=False))
         return self.get(dsk, key)
 
-    def persist_together(self, arrays):
-        """``{name: persisted array}`` of dask ``arrays``, persisted in one graph with a
-        client (nothing on local schedulers): a key two of them share (``d.conj()`` in
-        ``y = Op^H d`` and in ``Op``) is one task, not one per graph fused differently (the
-        scheduler's "different run_spec")."""
-        todo = {a.name: a for a in arrays}
-        if self.client is None or not todo:
-            return {}
-        return {a.name: a for a in self.client.persist(list(todo.values()))}
-
     def chunks(self, arr):
         """Per block index, a handle on the chunk of the dask array ``arr``: a future of the
         persisted chunk (distributed) or the chunk itself (local; ``arr`` is computed)."""
