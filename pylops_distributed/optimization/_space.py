@@ -574,10 +574,8 @@ def _meta0(meta, dtype=np.float64):
 
 
 def _unoptimised(a):
-    """A 0-d dask array as its one chunk's Delayed, its graph as built: ``delayed`` would
-    optimise (fuse and rename) it, and the renamed keys, fused again in the step's graph,
-    grow past dask's 120 characters to names told apart by a 4-digit hash only; two steps'
-    different tasks then share a key (wrong values on a distributed scheduler)."""
+    """A 0-d dask array as its chunk's Delayed, unoptimised (see ``docs/engine.md``: fused
+    twice, dask's task names are cut to a 4-digit hash and two steps' tasks share keys)."""
     if isinstance(a, da.Array):
         return a.to_delayed(optimize_graph=False).ravel()[0]
     return a
