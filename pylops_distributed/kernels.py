@@ -369,3 +369,10 @@ def _array_module(x):
 def as_stack(k):
     """A single kernel as a 1 x 1 :class:`StackKernel`."""
     return k if isinstance(k, StackKernel) else StackKernel(1, [[(0, k)]])
+
+
+def dask_operands(*stacks):
+    """The dask arrays among the operands of the kernels of :class:`StackKernel` ``stacks``
+    (None entries skipped)."""
+    return [op.data for s in stacks if s is not None for row in s.terms for _, k in row
+            for op in k.operands if hasattr(op.data, "dask")]

@@ -228,6 +228,20 @@ def test_regularizer_on_the_flat_model_with_data(scheduler):
     np.testing.assert_allclose(np.asarray(x.compute()).ravel(), np.ravel(ref), rtol=1e-10)
 
 
+def test_operand_shared_with_the_data_has_one_task(scheduler):
+    """``Op^H y`` and ``Op^H Op`` both read ``conj(d)``: the solver persists the data and the
+    operands in one graph, so the scheduler never sees one key for two tasks (the
+    ``scheduler`` fixture fails the test on its "different run_spec" warning)."""
+    rng = np.random.default_rng(0)
+    d = (1 + rng.random(10)) * np.exp(1j * rng.random(10))
+    y = rng.standard_normal(10) + 1j * rng.standard_normal(10)
+    kw = dict(epsI=0.5, engine="pylops", niter=5, tol=0)
+    ref = pls.normal_equations_inversion(pylops.Diagonal(d, dtype="complex128"), y, None, **kw)[0]
+    Op = pld.Diagonal(da.from_array(d, chunks=10), dtype="complex128")
+    x = ls.normal_equations_inversion(Op, da.from_array(y, chunks=((5, 5),)), None, **kw)[0]
+    np.testing.assert_allclose(np.asarray(x.compute()), ref, rtol=1e-12)
+
+
 @pytest.mark.parametrize("with_x0", [False, True])
 def test_normal_equations_of_an_hstack(with_x0, scheduler):
     """``Op^H Op`` of an HStack is square with a stacked model: CG's x and y are stacked alike

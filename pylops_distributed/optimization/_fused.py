@@ -28,7 +28,7 @@ from pylops_distributed._blocks import (bounds, box_hull, box_inside, chunk_shap
                                         slice_wrapped)
 from pylops_distributed._graph import array_from_tasks
 from pylops_distributed._kernel_algebra import mixes_periodic
-from pylops_distributed.kernels import NoChunkKernel, as_stack
+from pylops_distributed.kernels import NoChunkKernel, as_stack, dask_operands
 from pylops_distributed.optimization import _context, _layout, _rank
 from pylops_distributed.optimization._plan import (Comp, compile_step, exported_leaves, in_chunks,
                                                    signature, topo)
@@ -116,6 +116,9 @@ class FusedSpace(Space):
         else:
             raise NotFusable(f"{Op.label}: model and data differ and no x0 gives the model's chunks")
         fine = data_chunks + ([] if self.square else model_chunks)
+        xs = list(x0.blocks) if isinstance(x0, StackedArray) else [x0]
+        self.persisted = self.runner.persist_together(
+            [a for a in ys + xs if a is not None] + dask_operands(fwd, adj))
         coarse, self.homes = self._layout(fine, ys, x0)
         data_chunks, model_chunks = coarse[:len(ys)], (coarse[len(ys):] or coarse[:1])
         nblocks = [int(np.prod([len(c) for c in ch])) for ch in coarse]
@@ -184,6 +187,7 @@ class FusedSpace(Space):
             arr = arrays[ref] if ref < len(arrays) and arrays[ref] is not None else None
             if arr is None:
                 return fine, None
+            arr = self.persisted.get(arr.name, arr)
             if arr.chunks != fine[ref]:
                 arr = arr.rechunk(fine[ref])
             handles = self._handles(arr)
@@ -205,6 +209,7 @@ class FusedSpace(Space):
             comps = self.model if side == "model" else self.data
             blocks = list(arr.blocks) if isinstance(arr, StackedArray) else [arr]
             for k, (b, comp) in enumerate(zip(blocks, comps)):
+                b = self.persisted.get(b.name, b)
                 if b.shape != comp.dims:
                     b = b.reshape(comp.dims)
                 if b.chunks not in (comp.chunks, comp.fine):
@@ -488,7 +493,7 @@ class FusedSpace(Space):
 
     def _handles(self, data):
         if data.name not in self.handles:
-            self.handles[data.name] = self.runner.chunks(data)
+            self.handles[data.name] = self.runner.chunks(self.persisted.get(data.name, data))
         return self.handles[data.name]
 
     # --- results -------------------------------------------------------------------------------
@@ -603,4 +608,5 @@ class FusedSpace(Space):
         """Drop the solve's states (the arrays given out keep what they need)."""
         self.states = self.last_exports = self.ctx = None
         self.leaf_src, self.shared, self.handles, self.pending = {}, {}, {}, []
+        self.persisted = {}
         self.deferred = {}

@@ -5,6 +5,7 @@ dask arrays of a given shape."""
 import numpy as np
 
 from pylops_distributed._arrays import as_dask
+from pylops_distributed.optimization._runner import held
 from pylops_distributed.stacked import StackedArray
 
 LSQR_ONLY = ("iter_lim", "atol", "btol", "conlim", "calc_var")
@@ -42,9 +43,10 @@ def solver_kwargs(kwargs, name, lsqr_allowed):
 
 
 def as_block(v, dims, what):
-    """A user vector as a dask array of shape ``dims`` (flat accepted)."""
+    """A user vector as a dask array of shape ``dims`` (flat accepted), persisted on a
+    distributed client (:func:`~._runner.held`)."""
     if isinstance(v, StackedArray):
-        return v
+        return held(v)
     v = as_dask(v, None, what)
     size = int(np.prod(dims))
     if v.shape != tuple(dims):
@@ -52,7 +54,7 @@ def as_block(v, dims, what):
             raise ValueError(f"{what}: expected shape {tuple(dims)} (or {size} elements), got "
                              f"{v.shape}")
         v = v.reshape(dims)
-    return v
+    return held(v)
 
 
 def scipy_lsqr_defaults(kw, engine, ncols, scipy_names=False):

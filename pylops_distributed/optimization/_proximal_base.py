@@ -11,6 +11,7 @@ from pylops_distributed.basicoperators.identity import Identity
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization._progress import solve_with
 from pylops_distributed.optimization._proxes import Term, at, first_stop, pick, pick_s, stop_test
+from pylops_distributed.optimization._runner import held
 from pylops_distributed.optimization._solver import CheckedSolver, as_vector, predicted_memory
 from pylops_distributed.optimization._space import Vec, call
 from pylops_distributed.stacked import StackedArray
@@ -72,7 +73,8 @@ class ProximalSolver(CheckedSolver):
         arrays = {}
         for name, arr, side in extra:
             dims = self.Op.dims if side == "model" else self.Op.dimsd
-            arrays[name] = (as_vector(arr, dims, self.Op.chunks, f"{self.name}: {name}")[0], side)
+            arrays[name] = (held(as_vector(arr, dims, self.Op.chunks, f"{self.name}: {name}")[0]),
+                            side)
         self.vs = vs = self._space()
         return vs.inputs(y=(self.y, "data"), x0=(self.x0, "model"), **arrays)
 

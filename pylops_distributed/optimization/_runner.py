@@ -126,6 +126,16 @@ class Runner:
             return self.client.gather(self.client.get(dsk, key, sync=False))
         return self.get(dsk, key)
 
+    def persist_together(self, arrays):
+        """``{name: persisted array}`` of dask ``arrays``, persisted in one graph with a
+        client (nothing on local schedulers): a key two of them share (``d.conj()`` in
+        ``y = Op^H d`` and in ``Op``) is one task, not one per graph fused differently (the
+        scheduler's "different run_spec")."""
+        todo = {a.name: a for a in arrays}
+        if self.client is None or not todo:
+            return {}
+        return {a.name: a for a in self.client.persist(list(todo.values()))}
+
     def chunks(self, arr):
         """Per block index, a handle on the chunk of the dask array ``arr``: a future of the
         persisted chunk (distributed) or the chunk itself (local; ``arr`` is computed)."""
@@ -141,6 +151,41 @@ class Runner:
             return held
         values = dask.compute(*arr.to_delayed().ravel(), scheduler=self.get)
         return dict(zip(bids, values))
+
+
+def held(v):
+    """``v`` (a dask array or StackedArray, or None) persisted on the active distributed
+    client; as it is on a local scheduler and inside a task.
+
+    A solve computes its inputs in many graphs, and dask fuses (and renames) their tasks
+    differently from one graph to the next: a key then comes back to the scheduler as
+    another task, which distributed (2026.8) warns about ("different `run_spec`") and which
+    can leave a worker waiting forever on the old task's dependencies. Persisted once at
+    setup, the inputs are the same futures in every graph, and computed once.
+    """
+    if v is None:
+        return v
+    try:
+        client = Runner().client
+    except Unsupported:
+        return v
+    if client is None or _in_task():
+        return v
+    from pylops_distributed.stacked import StackedArray
+
+    if isinstance(v, StackedArray):
+        return StackedArray(client.persist(list(v.blocks)))
+    return client.persist(v)
+
+
+def _in_task():
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
 
 
 def persisted_chunks(arr):

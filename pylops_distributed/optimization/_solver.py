@@ -26,7 +26,7 @@ from pylops_distributed.optimization._snapshot import Snapshot, snapshot
 from pylops_distributed.optimization._collective import in_rank, rank_space
 from pylops_distributed.optimization._eager import EagerSpace
 from pylops_distributed.optimization._progress import last_cost, start_bar
-from pylops_distributed.optimization._runner import Runner, Unsupported, persisted_chunks
+from pylops_distributed.optimization._runner import Runner, Unsupported, held, persisted_chunks
 from pylops_distributed.optimization._space import ROUND_TRIPS, PlainSpace, to_number
 from pylops_distributed.kernels import NoChunkKernel, StackKernel
 from pylops_distributed.stacked import StackedArray, as_stacked, split_flat
@@ -164,6 +164,8 @@ class CheckedSolver(Solver):
             self.x0, _ = as_vector(x0, self.Op.dims, self.Op.chunks, f"{name}: x0")
             square = tuple(self.Op.dims) == tuple(self.Op.dimsd)
             self.x0 = _stack_like_kernel(self.Op, self.x0, False, self.y if square else None)
+        # persisted once (distributed): every step's graph takes the same futures
+        self.y, self.x0 = held(self.y), held(self.x0)
         self._rdtype = real_dtype(np.result_type(self.y.dtype, self.Op.dtype))
         self.cost, self.cost_iters = [], []
         self.iiter = 0

@@ -30,6 +30,7 @@ import numpy as np
 from dask.delayed import Delayed
 
 from pylops_distributed._arrays import flatten, get_array_module
+from pylops_distributed.optimization._runner import held
 from pylops_distributed.stacked import StackedArray, split_input
 
 #: Number of blocking round trips made by :meth:`Space.fetch` in this process (tests, benchmarks).
@@ -376,7 +377,7 @@ class PlainSpace(Space):
         out = State()
         for name, (arr, side) in arrays.items():
             comps = self.model if side == "model" else self.data
-            blocks = space_blocks(arr, comps, name)
+            blocks = [held(b) for b in space_blocks(arr, comps, name)]  # same futures each step
             for i, b in enumerate(blocks):
                 self.values[(name, i)] = b
             out[name] = self.leaf_vec(name, side)

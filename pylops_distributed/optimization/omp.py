@@ -45,6 +45,7 @@ from scipy.sparse.linalg import lsqr as _scipy_lsqr
 from pylops_distributed._arrays import get_array_module, meta_like
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization._outer_checkpoint import outer_checkpoint
+from pylops_distributed.optimization._runner import held
 from pylops_distributed.optimization._solver import as_vector
 from pylops_distributed.optimization._space import ROUND_TRIPS
 from pylops_distributed.stacked import StackedArray
@@ -211,7 +212,7 @@ class OMP(_PyLopsOMP):
         if normalizecols and Opbasis.shape[1] != Op.shape[1]:
             raise ValueError(f"{name}: Opbasis has {Opbasis.shape[1]} columns, Op has "
                              f"{Op.shape[1]}")
-        y, _ = as_vector(y, Op.dimsd, Op.chunks, f"{name}: y")
+        y = held(as_vector(y, Op.dimsd, Op.chunks, f"{name}: y")[0])
         self.niter_outer, self.niter_inner, self.sigma = int(niter_outer), int(niter_inner), sigma
         self.normalizecols, self.Opbasis = normalizecols, Opbasis
         self.optimal_coeff, self.preallocate, self.ncp = optimal_coeff, preallocate, np
