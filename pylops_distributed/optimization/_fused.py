@@ -116,9 +116,8 @@ class FusedSpace(Space):
         else:
             raise NotFusable(f"{Op.label}: model and data differ and no x0 gives the model's chunks")
         fine = data_chunks + ([] if self.square else model_chunks)
-        xs = list(x0.blocks) if isinstance(x0, StackedArray) else [x0]
-        self.persisted = self.runner.persist_together(
-            [a for a in ys + xs if a is not None] + dask_operands(fwd, adj))
+        # y and x0 come persisted (the solver's setup); the operands, in one graph here
+        self.persisted = self.runner.persist_together(dask_operands(fwd, adj))
         coarse, self.homes = self._layout(fine, ys, x0)
         data_chunks, model_chunks = coarse[:len(ys)], (coarse[len(ys):] or coarse[:1])
         nblocks = [int(np.prod([len(c) for c in ch])) for ch in coarse]
@@ -187,7 +186,6 @@ class FusedSpace(Space):
             arr = arrays[ref] if ref < len(arrays) and arrays[ref] is not None else None
             if arr is None:
                 return fine, None
-            arr = self.persisted.get(arr.name, arr)
             if arr.chunks != fine[ref]:
                 arr = arr.rechunk(fine[ref])
             handles = self._handles(arr)
@@ -209,7 +207,6 @@ class FusedSpace(Space):
             comps = self.model if side == "model" else self.data
             blocks = list(arr.blocks) if isinstance(arr, StackedArray) else [arr]
             for k, (b, comp) in enumerate(zip(blocks, comps)):
-                b = self.persisted.get(b.name, b)
                 if b.shape != comp.dims:
                     b = b.reshape(comp.dims)
                 if b.chunks not in (comp.chunks, comp.fine):

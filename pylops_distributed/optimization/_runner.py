@@ -128,9 +128,8 @@ class Runner:
 
     def persist_together(self, arrays):
         """``{name: persisted array}`` of dask ``arrays``, persisted in one graph with a
-        client (nothing on local schedulers): a key two of them share (``d.conj()`` in
-        ``y = Op^H d`` and in ``Op``) is one task, not one per graph fused differently (the
-        scheduler's "different run_spec")."""
+        client (nothing on local schedulers): a key two of them share is one task, not one
+        per graph fused differently (the scheduler's "different run_spec")."""
         todo = {a.name: a for a in arrays}
         if self.client is None or not todo:
             return {}
