@@ -30,6 +30,7 @@ from dask.highlevelgraph import HighLevelGraph
 from pylops_distributed._arrays import get_array_module, is_cupy, meta_like
 from pylops_distributed._blocks import (assemble, block_ids, bounds, box_of, chunk_shape, is_whole,
                                         pieces, slice_wrapped)
+from pylops_distributed._held import held_operand
 from pylops_distributed.kernels import Where
 
 
@@ -94,6 +95,10 @@ def apply_terms(terms, out_chunks, dtype, prefix=None):
     piece_name = f"{prefix}-piece-{token}"
     part_name = f"{prefix}-partial-{token}"
     dsk, deps = {}, {x.name: x for _, x in terms}
+    for k, _ in terms:  # lazy operands: the same futures in every graph (distributed)
+        for op in k.operands:
+            if isinstance(op.data, da.Array):
+                deps.setdefault(op.data.name, held_operand(op.data))
     obnds = bounds(out_chunks)
     gpu = is_cupy(first)
     for bid in block_ids(out_chunks):
@@ -188,7 +193,7 @@ def _operand_args(dsk, piece_name, term, kernel, istart, istop, ostart, ostop, d
     for op, (start, stop) in zip(kernel.operands, kernel.operand_boxes(istart, istop, ostart, ostop)):
         data = op.data
         if isinstance(data, da.Array):
-            deps[data.name] = data
+            data = deps.setdefault(data.name, data)
             ps = pieces(start, stop, bounds(data.chunks))
             term.ops.append(("dask", tuple(b - a for a, b in zip(start, stop)), len(ps),
                              [dst for _, _, dst in ps], data.dtype))

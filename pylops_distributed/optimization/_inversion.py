@@ -5,7 +5,7 @@ dask arrays of a given shape."""
 import numpy as np
 
 from pylops_distributed._arrays import as_dask
-from pylops_distributed.optimization._runner import held
+from pylops_distributed._held import held
 from pylops_distributed.stacked import StackedArray
 
 LSQR_ONLY = ("iter_lim", "atol", "btol", "conlim", "calc_var")
@@ -44,7 +44,7 @@ def solver_kwargs(kwargs, name, lsqr_allowed):
 
 def as_block(v, dims, what):
     """A user vector as a dask array of shape ``dims`` (flat accepted), persisted on a
-    distributed client (:func:`~._runner.held`)."""
+    distributed client (:func:`pylops_distributed._held.held`)."""
     if isinstance(v, StackedArray):
         return held(v)
     v = as_dask(v, None, what)

@@ -11,7 +11,7 @@ from pylops_distributed.basicoperators.identity import Identity
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization._progress import solve_with
 from pylops_distributed.optimization._proxes import Term, at, first_stop, pick, pick_s, stop_test
-from pylops_distributed.optimization._runner import held
+from pylops_distributed._held import held
 from pylops_distributed.optimization._solver import CheckedSolver, as_vector, predicted_memory
 from pylops_distributed.optimization._space import Vec, call
 from pylops_distributed.stacked import StackedArray

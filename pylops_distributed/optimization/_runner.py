@@ -13,20 +13,11 @@ import dask
 import dask.threaded
 import numpy as np
 
+from pylops_distributed._held import as_client, current_client
+
 
 class Unsupported(Exception):
     """The active scheduler is not one the fused engine drives."""
-
-
-def current_client():
-    try:
-        from distributed import default_client
-    except ImportError:  # pragma: no cover - distributed is a dependency
-        return None
-    try:
-        return default_client()
-    except ValueError:
-        return None
 
 
 def local_threads():
@@ -42,18 +33,6 @@ def threads_available():
     return local_threads()
 
 
-def _as_client(sched):
-    """The distributed client that ``sched`` (a client, or its ``get``) stands for, or None."""
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover - distributed is a dependency
-        return None
-    for candidate in (sched, getattr(sched, "__self__", None)):
-        if isinstance(candidate, Client):
-            return candidate
-    return None
-
-
 class Runner:
     """Submits graphs to the active scheduler (distributed client, threads or synchronous)."""
 
@@ -67,8 +46,8 @@ class Runner:
         elif sched is None or sched in ("distributed", "dask.distributed"):
             self.client = current_client()
             self.get = None if self.client is not None else dask.threaded.get
-        elif _as_client(sched) is not None:  # dask.config.set(scheduler=client or client.get)
-            self.client, self.get = _as_client(sched), None
+        elif as_client(sched) is not None:  # dask.config.set(scheduler=client or client.get)
+            self.client, self.get = as_client(sched), None
         else:
             raise Unsupported(f"scheduler {sched!r}")
 
@@ -150,41 +129,6 @@ class Runner:
             return held
         values = dask.compute(*arr.to_delayed().ravel(), scheduler=self.get)
         return dict(zip(bids, values))
-
-
-def held(v):
-    """``v`` (a dask array or StackedArray, or None) persisted on the active distributed
-    client; as it is on a local scheduler and inside a task.
-
-    A solve computes its inputs in many graphs, and dask fuses (and renames) their tasks
-    differently from one graph to the next: a key then comes back to the scheduler as
-    another task, which distributed (2026.8) warns about ("different `run_spec`") and which
-    can leave a worker waiting forever on the old task's dependencies. Persisted once at
-    setup, the inputs are the same futures in every graph, and computed once.
-    """
-    if v is None:
-        return v
-    try:
-        client = Runner().client
-    except Unsupported:
-        return v
-    if client is None or _in_task():
-        return v
-    from pylops_distributed.stacked import StackedArray
-
-    if isinstance(v, StackedArray):
-        return StackedArray(client.persist(list(v.blocks)))
-    return client.persist(v)
-
-
-def _in_task():
-    try:
-        from distributed import get_worker
-
-        get_worker()
-    except (ImportError, ValueError):
-        return False
-    return True
 
 
 def persisted_chunks(arr):

@@ -45,7 +45,7 @@ from scipy.sparse.linalg import lsqr as _scipy_lsqr
 from pylops_distributed._arrays import get_array_module, meta_like
 from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization._outer_checkpoint import outer_checkpoint
-from pylops_distributed.optimization._runner import held
+from pylops_distributed._held import held
 from pylops_distributed.optimization._solver import as_vector
 from pylops_distributed.optimization._space import ROUND_TRIPS
 from pylops_distributed.stacked import StackedArray
