@@ -2,7 +2,7 @@
 
 An operator without a chunk kernel (``FunctionOperator``, ``MemoizeOperator``, a ``Kronecker``
 of general factors...) is solved with dask.array expressions. With a distributed client
-those are persisted every step (:class:`~._space.PlainSpace`); on a local scheduler the data
+those are persisted every step (:class:`~._plain.PlainSpace`); on a local scheduler the data
 is in this process anyway, and a graph per step and per scalar cost ~0.3 s an iteration.
 Here the vectors are in-memory NumPy blocks: each apply of the operator is one dask compute
 (the operator's own graph, on the active local scheduler), and the linear combinations,
@@ -14,14 +14,13 @@ import dask.array as da
 import numpy as np
 
 from pylops_distributed._arrays import get_array_module
-from pylops_distributed.optimization._space import (PlainSpace, ROUND_TRIPS, State, Vec, as_scalar,
-                                                    scalar_value, space_blocks, to_number,
-                                                    transformed)
+from pylops_distributed.optimization._plain import PlainSpace, space_blocks, to_number, transformed
+from pylops_distributed.optimization._space import ROUND_TRIPS, State, Vec, as_scalar, scalar_value
 from pylops_distributed.stacked import StackedArray
 
 
 class EagerSpace(PlainSpace):
-    """:class:`~._space.PlainSpace` with in-memory blocks (local schedulers, NumPy chunks)."""
+    """:class:`~._plain.PlainSpace` with in-memory blocks (local schedulers, NumPy chunks)."""
 
     def __init__(self, Op, y, x0=None):
         super().__init__(Op, y, x0)

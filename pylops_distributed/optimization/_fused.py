@@ -27,11 +27,11 @@ from pylops_distributed._arrays import is_cupy, meta_like
 from pylops_distributed._blocks import (bounds, box_hull, box_inside, chunk_shape, is_whole, pieces,
                                         slice_wrapped)
 from pylops_distributed._graph import array_from_tasks
+from pylops_distributed._held import held_operand
 from pylops_distributed._kernel_algebra import mixes_periodic
 from pylops_distributed.kernels import NoChunkKernel, as_stack, dask_operands
 from pylops_distributed.optimization import _context, _layout, _rank
-from pylops_distributed.optimization._plan import (Comp, compile_step, exported_leaves, in_chunks,
-                                                   signature, topo)
+from pylops_distributed.optimization._plan import Comp, compile_step, exported_leaves, signature, topo
 from pylops_distributed.optimization._runner import Runner, local_threads, run_kept
 from pylops_distributed.optimization._space import ROUND_TRIPS, Space, State, Vec, as_scalar
 from pylops_distributed.stacked import StackedArray
@@ -93,31 +93,14 @@ class FusedSpace(Space):
                              "stacks): their blocks are not paired by the ranks")
         if adj is not None and (adj.n_in != len(ys) or fwd.n_in != adj.n_out):
             raise NotFusable(f"{Op.label}: its kernels' blocks do not match the data's")
-        # the data's chunks: the user's, unless the adjoint's kernels need axes whole
-        data_chunks = []
-        for j, yj in enumerate(ys):
-            want = yj.chunks
-            for row in (adj.terms if adj is not None else fwd.terms):
-                for jj, k in row:
-                    if jj == j and adj is not None:
-                        want = k.in_chunks(want)
-            data_chunks.append(tuple(tuple(c) for c in want))
-        if self.square:
-            model_chunks = [fwd.terms[0][0][1].in_chunks(data_chunks[0])]
-            data_chunks = model_chunks
-        elif x0 is not None:
-            xs = list(x0.blocks) if isinstance(x0, StackedArray) else [x0]
-            model_chunks = [in_chunks(fwd, i, xi.chunks) for i, xi in enumerate(xs)]
-        elif adj is not None:
-            model_chunks = []
-            for i, row in enumerate(adj.terms):
-                j, k = row[0]
-                model_chunks.append(in_chunks(fwd, i, k.chunks(data_chunks[j])))
-        else:
+        data_chunks, model_chunks = _layout.vector_chunks(fwd, adj, ys, x0, self.square)
+        if model_chunks is None:
             raise NotFusable(f"{Op.label}: model and data differ and no x0 gives the model's chunks")
         fine = data_chunks + ([] if self.square else model_chunks)
-        # y and x0 come persisted (the solver's setup); the operands, in one graph here
-        self.persisted = self.runner.persist_together(dask_operands(fwd, adj))
+        # y and x0 come persisted (the solver's setup), the operands too (held_operand)
+        # unless they are too large to keep: those are persisted for this solve, in one graph
+        operands = [held_operand(d) for d in dask_operands(fwd, adj)]
+        self.persisted = self.runner.persist_together(operands)
         coarse, self.homes = self._layout(fine, ys, x0)
         data_chunks, model_chunks = coarse[:len(ys)], (coarse[len(ys):] or coarse[:1])
         nblocks = [int(np.prod([len(c) for c in ch])) for ch in coarse]

@@ -20,9 +20,49 @@ from collections import Counter
 
 import numpy as np
 
+from pylops_distributed.stacked import StackedArray
+
 #: On a local scheduler, problems whose vectors have at most this many elements run as one
 #: rank (per-task overhead, not the arithmetic, is what several ranks would add).
 LOCAL_ONE_RANK = 1 << 22
+
+
+def vector_chunks(fwd, adj, ys, x0, square):
+    """Chunks of the data blocks (``ys``' own, unless the adjoint's kernels need axes whole)
+    and of the model blocks (the forward kernels' wish from ``x0``'s or the adjoint's output
+    chunks; None when neither gives them), for the :class:`~pylops_distributed.kernels.StackKernel`
+    ``fwd`` and ``adj`` (None: CG) of a solve."""
+    data_chunks = []
+    for j, yj in enumerate(ys):
+        want = yj.chunks
+        for row in (adj.terms if adj is not None else fwd.terms):
+            for jj, k in row:
+                if jj == j and adj is not None:
+                    want = k.in_chunks(want)
+        data_chunks.append(tuple(tuple(c) for c in want))
+    if square:
+        model_chunks = [fwd.terms[0][0][1].in_chunks(data_chunks[0])]
+        return model_chunks, model_chunks
+    if x0 is not None:
+        xs = list(x0.blocks) if isinstance(x0, StackedArray) else [x0]
+        return data_chunks, [in_chunks(fwd, i, xi.chunks) for i, xi in enumerate(xs)]
+    if adj is None:
+        return data_chunks, None
+    model_chunks = []
+    for i, row in enumerate(adj.terms):
+        j, k = row[0]
+        model_chunks.append(in_chunks(fwd, i, k.chunks(data_chunks[j])))
+    return data_chunks, model_chunks
+
+
+def in_chunks(fwd, i, chunks):
+    """Model chunks as the forward kernels reading model block ``i`` want them."""
+    for row in fwd.terms:
+        for j, k in row:
+            if j == i:
+                return tuple(tuple(c) for c in k.in_chunks(chunks))
+    return tuple(tuple(c) for c in chunks)
+
 
 
 def _nontrivial(numblocks):

@@ -561,15 +561,6 @@ def _imports(plan, stages, t, r, n, D, corners, stage_of):
     rp.imports[label] = entries
 
 
-def in_chunks(fwd, i, chunks):
-    """Model chunks as the forward kernels reading model block ``i`` want them."""
-    for row in fwd.terms:
-        for j, k in row:
-            if j == i:
-                return tuple(tuple(c) for c in k.in_chunks(chunks))
-    return tuple(tuple(c) for c in chunks)
-
-
 def exported_leaves(plan):
     """``(leaf label, stage)`` of the committed vectors this plan exports pieces of."""
     out = []

@@ -26,8 +26,10 @@ from pylops_distributed.optimization._snapshot import Snapshot, snapshot
 from pylops_distributed.optimization._collective import in_rank, rank_space
 from pylops_distributed.optimization._eager import EagerSpace
 from pylops_distributed.optimization._progress import last_cost, start_bar
-from pylops_distributed.optimization._runner import Runner, Unsupported, held, persisted_chunks
-from pylops_distributed.optimization._space import ROUND_TRIPS, PlainSpace, to_number
+from pylops_distributed._held import held
+from pylops_distributed.optimization._runner import Runner, Unsupported, persisted_chunks
+from pylops_distributed.optimization._plain import PlainSpace, to_number
+from pylops_distributed.optimization._space import ROUND_TRIPS
 from pylops_distributed.kernels import NoChunkKernel, StackKernel
 from pylops_distributed.stacked import StackedArray, as_stacked, split_flat
 
