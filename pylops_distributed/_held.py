@@ -53,14 +53,20 @@ def in_task():
     return True
 
 
+def configured_client():
+    """The distributed client dask's ``scheduler`` setting stands for: the default client
+    when it is unset (or "distributed"), a client (or its ``get``) set as the scheduler;
+    else None."""
+    sched = dask.config.get("scheduler", None)
+    if sched is None or sched in ("distributed", "dask.distributed"):
+        return current_client()
+    return as_client(sched)
+
+
 def active_client():
     """The distributed client that computes dask collections here, or None (dask's local
     schedulers, inside a task)."""
-    sched = dask.config.get("scheduler", None)
-    if sched is None or sched in ("distributed", "dask.distributed"):
-        client = current_client()
-    else:
-        client = as_client(sched)
+    client = configured_client()
     if client is None or in_task():
         return None
     return client

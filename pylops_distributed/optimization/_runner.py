@@ -13,7 +13,7 @@ import dask
 import dask.threaded
 import numpy as np
 
-from pylops_distributed._held import as_client, current_client
+from pylops_distributed._held import configured_client, current_client
 
 
 class Unsupported(Exception):
@@ -43,13 +43,11 @@ class Runner:
             self.get = dask.threaded.get
         elif sched in ("sync", "synchronous", "single-threaded"):
             self.get = dask.get
-        elif sched is None or sched in ("distributed", "dask.distributed"):
-            self.client = current_client()
+        else:  # the default client, or dask.config.set(scheduler=client or client.get)
+            self.client = configured_client()
+            if self.client is None and sched not in (None, "distributed", "dask.distributed"):
+                raise Unsupported(f"scheduler {sched!r}")
             self.get = None if self.client is not None else dask.threaded.get
-        elif as_client(sched) is not None:  # dask.config.set(scheduler=client or client.get)
-            self.client, self.get = as_client(sched), None
-        else:
-            raise Unsupported(f"scheduler {sched!r}")
 
     @staticmethod
     def local():
