@@ -30,14 +30,14 @@ LOCAL_ONE_RANK = 1 << 22
 def vector_chunks(fwd, adj, ys, x0, square):
     """Chunks of the data blocks (``ys``' own, unless the adjoint's kernels need axes whole)
     and of the model blocks (the forward kernels' wish from ``x0``'s or the adjoint's output
-    chunks; None when neither gives them), for the :class:`~pylops_distributed.kernels.StackKernel`
-    ``fwd`` and ``adj`` (None: CG) of a solve."""
+    chunks; None when neither gives them), for the stack kernels ``fwd`` and ``adj`` (None:
+    CG) of a solve."""
     data_chunks = []
     for j, yj in enumerate(ys):
         want = yj.chunks
-        for row in (adj.terms if adj is not None else fwd.terms):
+        for row in (adj.terms if adj is not None else ()):
             for jj, k in row:
-                if jj == j and adj is not None:
+                if jj == j:
                     want = k.in_chunks(want)
         data_chunks.append(tuple(tuple(c) for c in want))
     if square:
@@ -62,7 +62,6 @@ def in_chunks(fwd, i, chunks):
             if j == i:
                 return tuple(tuple(c) for c in k.in_chunks(chunks))
     return tuple(tuple(c) for c in chunks)
-
 
 
 def _nontrivial(numblocks):
