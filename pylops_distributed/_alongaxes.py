@@ -13,6 +13,7 @@ along an acting axis is rechunked there first (one visible step). Operators with
 import collections
 import functools
 import threading
+import warnings
 
 import dask
 import dask.array as da
@@ -27,6 +28,7 @@ from pylops_distributed.linearoperator import LinearOperator
 _BUILT = collections.OrderedDict()
 _BUILT_MAX = 16
 _LOCK = threading.Lock()
+_WARNINGS_LOCK = threading.RLock()
 
 
 class AlongAxes(LinearOperator):
@@ -143,19 +145,28 @@ def block_operator(build, token, dims, operands, xp):
     """PyLops' operator for a model block of shape ``dims``, cached per process; one built on
     operand blocks (a piece of ``G``) is not cached, so that no worker keeps them alive."""
     if operands:
-        return build(tuple(dims), *operands, xp=xp)
+        return quiet(build, tuple(dims), *operands, xp=xp)
     key = (token, tuple(dims), xp.__name__)
     with _LOCK:
         op = _BUILT.get(key)
         if op is not None:
             _BUILT.move_to_end(key)
             return op
-    op = build(tuple(dims), *operands, xp=xp)
+    op = quiet(build, tuple(dims), *operands, xp=xp)
     with _LOCK:
         _BUILT[key] = op
         while len(_BUILT) > _BUILT_MAX:
             _BUILT.popitem(last=False)
     return op
+
+
+def quiet(build, *args, **kwargs):
+    """``build(*args, **kwargs)`` without PyLops' warnings on its arguments: the operator's
+    constructor gave them once already, for the whole array (the blocks' would repeat them at
+    every apply, in the workers' logs). Serialised, as ``catch_warnings`` is process-wide."""
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return build(*args, **kwargs)
 
 
 def _along_kernel(x, *operands, where, dtype, build, token, adjoint, batch, dims, dims_out,

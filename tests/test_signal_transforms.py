@@ -1,6 +1,8 @@
 """DCT, wavelets, shifts and interpolations against PyLops, for chunkings along and across
 their axes, on threads and on a process cluster."""
 
+import warnings
+
 import dask.array as da
 import numpy as np
 import pylops
@@ -42,6 +44,9 @@ CASES = {  # id: (ours and PyLops' operator, chunkings, dtypes)
     "interp-sinc": (lambda: (sp.Interp((30, 5), IAVA, axis=0, kind="sinc")[0],
                              ps.Interp((30, 5), IAVA, axis=0, kind="sinc")[0]),
                     [(30, 2), (7, 5)], "fd"),
+    "interp-sinc-tol": (lambda: (sp.Interp((5, 30), IAVA, axis=1, kind="sinc", tol=0.05)[0],
+                                 ps.Interp((5, 30), IAVA, axis=1, kind="sinc", tol=0.05)[0]),
+                        [(2, 30), (5, 7)], "fd"),
     "interp-nearest": (lambda: (sp.Interp((5, 30), IAVA, kind="nearest")[0],
                                 ps.Interp((5, 30), IAVA, kind="nearest")[0]), [(2, 9)], "fd"),
     "cubic-spline": (lambda: _pair("InterpCubicSpline", (5, 30), IAVA, axis=1),
@@ -91,3 +96,21 @@ def test_errors_before_compute():
     with pytest.raises(ValueError):
         sp.DWT((4, 50), axis=3)
     assert pld.DCT is sp.DCT and pld.signalprocessing.Bilinear is sp.Bilinear
+
+
+@pytest.mark.parametrize("make,dtype", [
+    (lambda: sp.FFT2D((6, 33), nffts=(3, 40), dtype="complex64"), "float32"),
+    (lambda: sp.Shift((6, 33), 1.5, axis=1, dtype="complex64"), "complex64"),
+    (lambda: sp.FFT((6, 33), axis=1, nfft=20), "float64"),
+])
+def test_pylops_warnings_given_once_at_construction(make, dtype):
+    """PyLops warns about these arguments when the operator is built; applying it (PyLops'
+    operator rebuilt per block, stages of the pencil scheme) warns no more."""
+    with pytest.warns(UserWarning):
+        Op = make()
+    x = rand((6, 33), dtype, 4)
+    for chunks in [(2, 33), (6, 11)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            y = Op @ da.from_array(x, chunks=chunks)
+            y.compute(), (Op.H @ y).compute()

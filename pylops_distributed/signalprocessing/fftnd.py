@@ -4,7 +4,7 @@ import functools
 
 import numpy as np
 
-from pylops_distributed._alongaxes import AlongAxes
+from pylops_distributed._alongaxes import AlongAxes, quiet
 from pylops_distributed._arrays import as_dims
 from pylops_distributed._graph import apply_kernel, apply_terms
 from pylops_distributed.signalprocessing._pylops_build import copy_attrs
@@ -185,7 +185,7 @@ class FFTND(AlongAxes):
               if k not in ("axes", "axis", "nffts", "nfft", "sampling", "real",
                            "ifftshift_before", "fftshift_after")}
         last = list(per)[-1]
-        return FFTND(dims, axes=order, nffts=[per[a][0] for a in order],
+        return quiet(FFTND, dims, axes=order, nffts=[per[a][0] for a in order],
                      sampling=[per[a][1] for a in order], real=bool(self.real) and last in group,
                      ifftshift_before=[per[a][2] for a in order],
                      fftshift_after=[per[a][3] for a in order], engine=self.engine, **kw)

@@ -12,16 +12,18 @@ from pylops_distributed.signalprocessing._pylops_build import on_module
 class _Interp(AlongAxes):
     """The operator returned by :func:`Interp`."""
 
-    def __init__(self, dims, iava, axis, kind, dtype, name, chunks):
-        self.iava, self.axis, self.kind = iava, axis, kind
-        build = functools.partial(_pylops_interp, iava=iava, axis=axis, kind=kind, dtype=dtype)
+    def __init__(self, dims, iava, axis, kind, tol, dtype, name, chunks):
+        self.iava, self.axis, self.kind, self.tol = iava, axis, kind, tol
+        build = functools.partial(_pylops_interp, iava=iava, axis=axis, kind=kind, tol=tol,
+                                  dtype=dtype)
         self._setup(dims, build, [axis], dtype=dtype, name=name, chunks=chunks)
 
 
-def _pylops_interp(dims, *operands, xp, iava, axis, kind, dtype):
+def _pylops_interp(dims, *operands, xp, iava, axis, kind, tol, dtype):
     import pylops
 
-    return pylops.signalprocessing.Interp(dims, on_module(iava, xp), axis=axis, kind=kind, dtype=dtype)[0]
+    return pylops.signalprocessing.Interp(dims, on_module(iava, xp), axis=axis, kind=kind,
+                                          tol=tol, dtype=dtype)[0]
 
 
 def Interp(dims, iava, axis=-1, kind="linear", tol=None, dtype="float64", name="I", chunks=None):
@@ -38,7 +40,8 @@ def Interp(dims, iava, axis=-1, kind="linear", tol=None, dtype="float64", name="
     kind : {"linear", "nearest", "sinc", "cubic_spline"}, optional
         Interpolation kind.
     tol : float, optional
-        Positions closer than ``tol`` to an integer are taken as that integer (as PyLops).
+        With ``kind="sinc"``: interpolation weights below ``tol`` are set to zero and the
+        matrix is sparse (as PyLops); ``None`` keeps them all.
     dtype : str, optional
         Operator dtype.
     name : str, optional
@@ -77,4 +80,4 @@ def Interp(dims, iava, axis=-1, kind="linear", tol=None, dtype="float64", name="
     axis = normalize_axis(axis, len(dims), "Interp")
     _, iava_used = pylops.signalprocessing.Interp(dims, np.array(iava, dtype=float), axis=axis, kind=kind,
                                                   tol=tol, dtype=dtype)
-    return _Interp(dims, np.asarray(iava_used), axis, kind, dtype, name, chunks), iava_used
+    return _Interp(dims, np.asarray(iava_used), axis, kind, tol, dtype, name, chunks), iava_used
