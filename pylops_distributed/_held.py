@@ -87,6 +87,15 @@ def held(v):
     return client.persist(v)
 
 
+def held_together(*arrays):
+    """The dask arrays persisted on the active distributed client in one graph: the work they
+    share runs once, and dask optimises (fuses) their graph once, where computing them one
+    by one would give keys they share different tasks in each graph (dask warns then of a
+    "different run_spec"). As they are on a local scheduler and inside a task."""
+    client = active_client()
+    return arrays if client is None else tuple(client.persist(list(arrays)))
+
+
 #: Largest share of the workers' total memory limit a lazy operand is persisted for.
 OPERAND_MEMORY_SHARE = 0.25
 

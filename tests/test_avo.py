@@ -201,6 +201,18 @@ def test_poststack_inversion_blocky():
     pinv, pres = pylops.avo.poststack.PoststackInversion(d, WAV, **kw)
     _close(minv, pinv, 1e-8)
     _close(datar, pres, 1e-8, scale=np.abs(d).max())
+    # 3-D data in one chunk per trace: the inner solves keep the model's chunks (no warning
+    # of chunks multiplied, no fall-back to plain dask expressions)
+    m3, _ = _section((40, 12), seed=2)
+    d3 = (pylops.avo.poststack.PoststackLinearModelling(WAV, 40, spatdims=12) @ m3.ravel())
+    d3, kw3 = d3.reshape(40, 4, 3), dict(kw, m0=(m3 + 0.1).reshape(40, 4, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        minv, datar = PoststackInversion(da.from_array(d3, chunks=(40, 1, 1)), WAV, **kw3)
+        minv, datar = minv.compute(), datar.compute()
+    pinv, pres = pylops.avo.poststack.PoststackInversion(d3.copy(), WAV, **kw3)
+    _close(minv, pinv, 1e-8)
+    _close(datar, pres, 1e-8, scale=np.abs(d3).max())
     # one trace (PyLops 2.8 fails there): no L2 term, the answer fits the data
     minv, datar = PoststackInversion(d[:, 0], WAV, **kw)
     assert np.linalg.norm(datar.compute()) < 0.5 * np.linalg.norm(d[:, 0])
@@ -330,3 +342,31 @@ def test_inversions_on_cluster(scheduler):
                                                       linearization="fatti")
     _close(Op @ da.from_array(mp, chunks=(30, 3, 2)), (POp @ mp.ravel()).reshape(30, 5, 6),
            1e-12)
+
+
+@pytest.mark.parametrize("explicit", [True, False])
+def test_inversions_with_m0_computed_one_output_at_a_time(explicit, scheduler):
+    """The estimate and the residual of an inversion from ``m0``, computed one after the
+    other (as a user does): PyLops' results, and on the cluster no key that stands for two
+    different tasks (``scheduler`` fails on dask's "different run_spec" warning: both
+    outputs read ``PPop @ m0``, which dask fused differently in each graph)."""
+    m, rng = _section((30, 6))
+    POp = pylops.avo.poststack.PoststackLinearModelling(WAV, 30, spatdims=6)
+    d = (POp @ m.ravel()).reshape(30, 6) + 0.01 * rng.standard_normal((30, 6))
+    kw = dict(explicit=explicit, epsI=1e-2, **({} if explicit else ITER))
+    minv, datar = PoststackInversion(da.from_array(d, chunks=(30, 3)), WAV,
+                                     m0=da.from_array(m + 0.1, chunks=(30, 3)), **kw)
+    pinv, pres = pylops.avo.poststack.PoststackInversion(d.copy(), WAV, m0=m + 0.1, **kw)
+    _close(minv, pinv, 1e-8)
+    _close(datar, pres, 1e-8, scale=np.abs(d).max())
+
+    mp, _ = _section((30, 3, 6), seed=1)
+    PPre = pylops.avo.prestack.PrestackLinearModelling(WAV, THETA, nt0=30, spatdims=6)
+    dp = (PPre @ mp.ravel()).reshape(30, 5, 6)
+    kwp = dict(explicit=explicit, epsI=1e-2, returnres=True, **({} if explicit else ITER))
+    minv, res = PrestackInversion(da.from_array(dp, chunks=(30, 5, 3)), THETA, WAV,
+                                  m0=da.from_array(mp + 0.1, chunks=(30, 3, 3)), **kwp)
+    pinv, pres = pylops.avo.prestack.PrestackInversion(dp.copy(), THETA, WAV, m0=mp + 0.1,
+                                                       **kwp)
+    _close(minv, pinv, 1e-8)
+    _close(res, pres, 1e-8, scale=np.abs(dp).max())

@@ -6,8 +6,7 @@ import dask.array as da
 import numpy as np
 
 from pylops_distributed._arrays import as_dask, get_array_module, meta_like
-from pylops_distributed.optimization._inversion import (as_block, check_engine,
-                                                       scipy_lsqr_defaults, solver_kwargs)
+from pylops_distributed.optimization._inversion import scipy_lsqr_defaults, solver_kwargs
 from pylops_distributed.optimization.lsqr import lsqr
 from pylops_distributed.signalprocessing._pylops_build import on_module
 
@@ -36,26 +35,6 @@ def run_lsqr(Op, y, kwargs, name, x0=None):
     kw, _ = solver_kwargs(kwargs, name, lsqr_allowed=True)
     scipy_lsqr_defaults(kw, None, Op.shape[1], True)
     return lsqr(Op, y, x0=x0, **kw)[0]
-
-
-def regularized(Op, y, Regs, epsRs, x0, kwargs, name):
-    """PyLops' ``regularized_inversion(Op, y, Regs, x0=x0, epsRs=epsRs, **kwargs)`` (SciPy's
-    LSQR by default, our CGLS/LSQR as :func:`~pylops_distributed.optimization.leastsquares.
-    regularized_inversion` chooses), the estimate kept in the model's shape and chunks (the
-    wrapper's flat estimate, as SciPy's, would re-lay the chunks out). Returns it (lazy)."""
-    from pylops_distributed.optimization.cgls import cgls
-    from pylops_distributed.optimization.leastsquares import RegularizedInversion
-
-    kw = dict(kwargs)
-    engine, show = kw.pop("engine", None), bool(kw.pop("show", False))
-    check_engine(engine, name)
-    solver = RegularizedInversion(Op)
-    solver.setup(y, Regs, epsRs=epsRs)
-    kw, use_lsqr = solver_kwargs(kw, name, lsqr_allowed=True)
-    use_lsqr = scipy_lsqr_defaults(kw, engine, Op.shape[1], use_lsqr)
-    x0 = None if x0 is None else as_block(x0, Op.dims, f"{name}: x0")
-    return (lsqr if use_lsqr else cgls)(solver.RegOp, solver.datatot, x0=x0, show=show,
-                                        **kw)[0]
 
 
 def lstsq_traces(A, d, kwargs, PP=None):

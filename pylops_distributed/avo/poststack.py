@@ -6,13 +6,15 @@ import functools
 import numpy as np
 
 from pylops_distributed._alongaxes import AlongAxes
-from pylops_distributed.avo._inversion import (aslist, host, lstsq_traces, read, regularized,
+from pylops_distributed._held import held, held_together
+from pylops_distributed.avo._inversion import (aslist, host, lstsq_traces, read,
                                                run_dottest, run_lsqr, split_solver_kwargs)
 from pylops_distributed.avo.avo import as_spatdims, quiet_convmtx, spatial
 from pylops_distributed.basicoperators.firstderivative import FirstDerivative
 from pylops_distributed.basicoperators.laplacian import Laplacian
 from pylops_distributed.basicoperators.matrixmult import MatrixMult
 from pylops_distributed.basicoperators.secondderivative import SecondDerivative
+from pylops_distributed.optimization.leastsquares import regularized_in_shape
 from pylops_distributed.signalprocessing._pylops_build import on_module
 
 __all__ = ["PoststackLinearModelling", "PoststackInversion"]
@@ -224,7 +226,9 @@ def PoststackInversion(data, wav, m0=None, explicit=False, simultaneous=False, e
     if dottest:
         run_dottest(PPop, "cupy" if type(data._meta).__module__.startswith("cupy") else "numpy")
 
-    datar = data if m0 is None else data - PPop @ m0
+    # held once (a distributed client): the solve and the residual read the same copies
+    data, m0 = held(data), held(m0)
+    datar = data if m0 is None else held(data - PPop @ m0)
     if epsR is None:
         if explicit and not simultaneous:  # trace by trace (normal equations with epsI)
             PP = None if epsI is None else _damped_normal(PPop.A, epsI)
@@ -236,7 +240,7 @@ def PoststackInversion(data, wav, m0=None, explicit=False, simultaneous=False, e
             minv = run_lsqr(PPop, datar, kwargs_solver, name)
     elif epsRL1 is None:
         Reg = _laplacian(data.shape, PPop.dtype, data.chunks)
-        minv = regularized(PPop, data, [Reg], [epsR], m0, kwargs_solver, name)
+        minv = regularized_in_shape(PPop, data, [Reg], [epsR], m0, kwargs_solver, name)
     else:
         from pylops_distributed.optimization.sparsity import splitbregman
 
@@ -253,7 +257,7 @@ def PoststackInversion(data, wav, m0=None, explicit=False, simultaneous=False, e
     datar = (datar if epsR is None else data) - PPop @ minv
     if m0 is not None and epsR is None:
         minv = minv + m0
-    return minv, datar
+    return held_together(minv, datar)
 
 
 def _damped_normal(A, epsI):

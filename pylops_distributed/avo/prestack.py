@@ -6,7 +6,8 @@ import functools
 import numpy as np
 
 from pylops_distributed._alongaxes import AlongAxes
-from pylops_distributed.avo._inversion import (host, lstsq_traces, read, regularized,
+from pylops_distributed._held import held, held_together
+from pylops_distributed.avo._inversion import (host, lstsq_traces, read,
                                                run_dottest, run_lsqr, seen_as,
                                                split_solver_kwargs)
 from pylops_distributed.avo.avo import as_spatdims, quiet_convmtx, spatial
@@ -15,6 +16,7 @@ from pylops_distributed.basicoperators.firstderivative import FirstDerivative
 from pylops_distributed.basicoperators.laplacian import Laplacian
 from pylops_distributed.basicoperators.matrixmult import MatrixMult
 from pylops_distributed.basicoperators.secondderivative import SecondDerivative
+from pylops_distributed.optimization.leastsquares import regularized_in_shape
 from pylops_distributed.signalprocessing._pylops_build import on_module
 
 __all__ = ["PrestackLinearModelling", "PrestackWaveletModelling", "PrestackInversion"]
@@ -350,12 +352,13 @@ def PrestackInversion(data, theta, wav, m0=None, linearization="akirich", explic
     npars = PPop.dims[0] // nt0 if explicit else PPop.dims[1]
     if npars != nm:
         raise ValueError(f"{name}: m0 has {nm} elastic parameters, the linearization {npars}")
-    M0 = None if m0 is None else _to_model(m0, explicit)
+    # held once (a distributed client): the solve and the residual read the same copies
+    D, M0 = held(D), held(None if m0 is None else _to_model(m0, explicit))
     if dottest:
         run_dottest(PPop, "cupy" if type(data._meta).__module__.startswith("cupy") else "numpy")
 
     if epsR is None:
-        datar = D if M0 is None else D - PPop @ M0
+        datar = D if M0 is None else held(D - PPop @ M0)
         if explicit and epsI is not None:
             PP = PPop.A.T @ PPop.A + epsI * np.eye(PPop.A.shape[1], dtype=PPop.A.dtype)
         if explicit and not simultaneous:  # trace by trace (normal equations with epsI)
@@ -380,7 +383,7 @@ def PrestackInversion(data, theta, wav, m0=None, linearization="akirich", explic
     res = (datar if epsR is None else D) - PPop @ xinv
     if explicit:
         res = res.reshape((nlins, ntheta, nt0) + spat).swapaxes(1, 2)
-    return minv, res.reshape(data.shape)
+    return held_together(minv, res.reshape(data.shape))
 
 
 def _to_model(m, explicit):
@@ -427,8 +430,8 @@ def _regularized(PPop, D, M0, mdims, explicit, epsI, epsR, epsRL1, kwargs_solver
         else:
             Reg = Laplacian(mdims, axes=(2, 3), dtype=dtype)
         Regs, epsRs = ([Reg], [epsR]) if RegI is None else ([Reg, RegI], [epsR, 1])
-        return regularized(PPop, D, [layout(R) for R in Regs], epsRs, M0, kwargs_solver,
-                           "PrestackInversion")
+        return regularized_in_shape(PPop, D, [layout(R) for R in Regs], epsRs, M0,
+                                    kwargs_solver, "PrestackInversion")
     if not spat:
         RegL1 = seen_as(FirstDerivative(nt0 * nm, dtype=dtype), mdims)
         RegsL2, epsRs = ([RegI], [1]) if RegI is not None else (None, None)

@@ -338,6 +338,24 @@ def regularized_inversion(Op, y, Regs, x0=None, Weight=None, dataregs=None, epsR
                                           epsRs=epsRs, engine=engine, show=show, **kwargs_solver)
 
 
+def regularized_in_shape(Op, y, Regs, epsRs, x0, kwargs, name, dataregs=None):
+    """:func:`regularized_inversion` ``(Op, y, Regs, x0=x0, epsRs=epsRs, dataregs=dataregs,
+    **kwargs)`` (SciPy's LSQR by default, as PyLops), its estimate kept in the model's shape
+    and chunks: the flat estimate PyLops gives (SciPy's) would re-lay the chunks out, and
+    reshaping it back would again. For our own callers (the inversions, split Bregman).
+    Returns the estimate (lazy)."""
+    kw = dict(kwargs)
+    engine, show = kw.pop("engine", None), bool(kw.pop("show", False))
+    check_engine(engine, name)
+    solver = RegularizedInversion(Op)
+    solver.setup(y, Regs, dataregs=dataregs, epsRs=epsRs)
+    kw, use_lsqr = solver_kwargs(kw, name, lsqr_allowed=True)
+    use_lsqr = scipy_lsqr_defaults(kw, engine, Op.shape[1], use_lsqr)
+    x0 = None if x0 is None else as_block(x0, Op.dims, f"{name}: x0")
+    return (lsqr if use_lsqr else cgls)(solver.RegOp, solver.datatot, x0=x0, show=show,
+                                        **kw)[0]
+
+
 def preconditioned_inversion(Op, y, P, x0=None, engine=None, show=False, **kwargs_solver):
     """Preconditioned inversion (see :class:`PreconditionedInversion`).
 

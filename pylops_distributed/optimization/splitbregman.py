@@ -21,7 +21,7 @@ from pylops_distributed.linearoperator import aslinearoperator
 from pylops_distributed.optimization import _thresholds
 from pylops_distributed.optimization._inversion import as_block, check_engine
 from pylops_distributed.optimization._outer_checkpoint import outer_checkpoint
-from pylops_distributed.optimization.leastsquares import regularized_inversion
+from pylops_distributed.optimization.leastsquares import regularized_in_shape
 
 __all__ = ["SplitBregman", "splitbregman"]
 
@@ -112,10 +112,10 @@ class SplitBregman(Solver):
         x = as_block(x, self.Op.dims, f"{type(self).__name__}: x")
         for _ in range(self.niter_inner):
             dataregs = self.dataregsL2 + [d - b for d, b in zip(self.d, self.b)]
-            x = regularized_inversion(self.Op, self.y, self.Regs, dataregs=dataregs,
-                                      epsRs=self.epsRs, x0=self.x0 if self.restart else x,
-                                      show=show_inner, engine=engine,
-                                      **kwargs_solver)[0].reshape(self.Op.dims)
+            x = regularized_in_shape(self.Op, self.y, self.Regs, self.epsRs,
+                                     self.x0 if self.restart else x,
+                                     dict(kwargs_solver, show=show_inner, engine=engine),
+                                     type(self).__name__, dataregs=dataregs)
             self.d = [_soft(R.matvec(x) + b, eps) for R, b, eps in
                       zip(self.RegsL1, self.b, self.epsRL1s)]
             x, self.d = dask.persist(x, self.d)
