@@ -5,6 +5,7 @@ import functools
 
 import numpy as np
 
+from pylops_distributed._alongaxes import quiet
 from pylops_distributed._arrays import get_array_module
 from pylops_distributed._graph import new_token
 from pylops_distributed.kernels import ChunkKernel
@@ -20,8 +21,9 @@ def _shift(x, shifts, adjoint, *, dt, real, dtype, kwargs_fft):
     import pylops
 
     shifts = np.broadcast_to(np.asarray(shifts)[:, None], x.shape[:2])
-    Op = pylops.signalprocessing.Shift(x.shape, np.ascontiguousarray(shifts), axis=-1,
-                                       sampling=dt, real=real, dtype=dtype, **kwargs_fft)
+    # (quiet: PyLops' note on complex64 with its NumPy engine would come at every apply)
+    Op = quiet(pylops.signalprocessing.Shift, x.shape, np.ascontiguousarray(shifts), axis=-1,
+               sampling=dt, real=real, dtype=dtype, **kwargs_fft)
     return (Op.rmatvec if adjoint else Op.matvec)(x.ravel()).reshape(x.shape)
 
 
