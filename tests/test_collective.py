@@ -160,6 +160,10 @@ def test_replicated_model_kirchhoff_equals_the_fused_path(collective, process_cl
         fused = cgls(Op, d, niter=10, tol=0, check_every=5)
     np.testing.assert_allclose(got[0].compute(), fused[0].compute(), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(got[-1], fused[-1], rtol=1e-9)
+    # the workers' profiler, paused while the ranks ran, samples again
+    profiling = process_client.run(
+        lambda dask_worker: dask_worker.periodic_callbacks["profile"].is_running())
+    assert list(profiling.values()) == [True, True]
 
 
 def test_replicated_model_mdc_equals_pylops(collective, process_client):

@@ -46,6 +46,8 @@ MODES = {
     "analytic-dynamic": lambda g: dict(mode="analytic", dynamic=True),
     "analytic-wavfilter": lambda g: dict(mode="analytic", wavfilter=True),
     "byot-tuple": lambda g: dict(mode="byot", trav=_tables(g)),
+    # times up to twice the recording: the arrivals past the last sample are dropped
+    "byot-late": lambda g: dict(mode="byot", trav=tuple(2.0 * t for t in _tables(g))),
     "byot-one-table": lambda g: dict(mode="byot", trav=(_tables(g)[0][:, :, None]
                                                         + _tables(g)[1][:, None, :]).reshape(-1, NS * NR)),
 }

@@ -10,6 +10,11 @@ from pylops_distributed.kernels import ChunkKernel, aligned, place
 from pylops_distributed.linearoperator import LinearOperator
 from pylops_distributed.waveeqprocessing._staged import even_chunks
 
+try:
+    from numba import prange as _prange
+except ImportError:  # numba is optional: the loop below is then never compiled
+    _prange = range
+
 __all__ = ["Kirchhoff"]
 
 
@@ -41,7 +46,8 @@ class Kirchhoff(LinearOperator):
     -----
     Forward: one task per chunk of shots, each reading the whole model and the traveltime
     (and amplitude) columns of its own sources (the receivers' tables whole), running PyLops'
-    Kirchhoff loop for its shots and the wavelet convolution. Adjoint (migration): one
+    Kirchhoff loop for its shots (for traveltimes by source and by receiver and
+    ``dynamic=False``, our version of it: the same result, 1.7x faster) and the wavelet convolution. Adjoint (migration): one
     partial image per chunk of shots of the data (receivers and time whole: rechunked there
     if needed), summed by dask's tree reduction, never gathered on one worker. PyLops' CUDA
     engine is not offered (NumPy chunks only).
@@ -158,8 +164,28 @@ def _loops(kind, engine):
     adj = getattr(pk.Kirchhoff, name[kind] + "_rmatvec")
     if engine == "numba" and pk.jit_message is None:
         opts = dict(nopython=True, nogil=True, parallel=pk.parallel)
+        if kind == "travsrcrec":
+            fwd = _travsrcrec_forward
         fwd, adj = pk.jit(**opts)(fwd), pk.jit(**opts)(adj)
     return fwd, adj
+
+
+def _travsrcrec_forward(x, y, ns, nr, nt, ni, dt, trav_srcs, trav_recs):
+    """PyLops' ``_travsrcrec_kirch_matvec``, the same sums in the same order (the same
+    result, bit for bit), without its three temporary arrays per (source, receiver) pair and
+    parallel over the pairs rather than the sources: 4.7 -> 2.7 ms for 10 shots of PyLops-MPI's
+    LSM tutorial (compiled serial, PyLops' default without ``NUMBA_NUM_THREADS``)."""
+    for pair in _prange(ns * nr):
+        isrc = pair // nr
+        irec = pair - isrc * nr
+        for ii in range(ni):
+            trav = (trav_srcs[ii, isrc] + trav_recs[ii, irec]) / dt
+            itrav = int(trav)
+            if 0 <= itrav < nt - 1:
+                travd = trav - itrav
+                y[pair, itrav] += x[ii] * (1 - travd)
+                y[pair, itrav + 1] += x[ii] * travd
+    return y
 
 
 def _kirchhoff_kernel(x, *tables, where, dtype, adjoint, counts, kind, nr, nt, ni, dt, wav,
