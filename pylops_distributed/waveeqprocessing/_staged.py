@@ -123,6 +123,8 @@ class Staged(LinearOperator):
         return max(1, int(np.prod([len(x.chunks[a]) for a in self._staged_axes])))
 
     def _run(self, x, adjoint):
+        if self._real and np.iscomplexobj(x):  # a real operator: on both parts
+            return self._run(x.real, adjoint) + 1j * self._run(x.imag, adjoint)
         k = self._k(x)
         dtype = np.result_type(self.dtype, x.dtype)
         order = list(reversed(self.stages) if adjoint else self.stages)

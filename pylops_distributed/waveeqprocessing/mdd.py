@@ -214,6 +214,10 @@ def _mdc_kernel(x, G, *, where, dtype, adjoint, nt, twosided, conj, scale, nfft,
     of ``G``'s block, maybe a piece of the whole box (the rest taken as zero); the output is
     this piece's contribution on the output box."""
     xp = get_array_module(x)
+    if xp.iscomplexobj(x):  # a real operator: on both parts (PyLops drops the imaginary one)
+        kw = dict(where=where, dtype=dtype, adjoint=adjoint, nt=nt, twosided=twosided,
+                  conj=conj, scale=scale, nfft=nfft, fft=fft)
+        return _mdc_kernel(x.real, G, **kw) + 1j * _mdc_kernel(x.imag, G, **kw)
     n_in, nv = x.shape[1], x.shape[2]
     if where.origin[0] != 0 or x.shape[0] != nt:  # a piece along time
         x = place(x, (where.origin[0], 0, 0), (0, 0, 0), (nt, n_in, nv), x.dtype)
