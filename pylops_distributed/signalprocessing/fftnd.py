@@ -186,7 +186,8 @@ class FFTND(AlongAxes):
                            "ifftshift_before", "fftshift_after")}
         last = list(per)[-1]
         return quiet(FFTND, dims, axes=order, nffts=[per[a][0] for a in order],
-                     sampling=[per[a][1] for a in order], real=bool(self.real) and last in group,
+                     sampling=[per[a][1] for a in order],
+                     real=bool(self.real) and last in group,
                      ifftshift_before=[per[a][2] for a in order],
                      fftshift_after=[per[a][3] for a in order], engine=self.engine, **kw)
 
